@@ -1,0 +1,122 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MlNetDeep.Data;
+
+/// <summary>The columns a trainer reads.</summary>
+internal sealed record DataColumns(FeatureColumn Features, LabelColumn Label, string? WeightColumn)
+{
+    public IEnumerable<DataViewSchema.Column> ToRead(DataViewSchema schema)
+    {
+        yield return schema[Features.Name];
+        yield return schema[Label.Name];
+        if (WeightColumn is not null)
+            yield return schema[WeightColumn];
+    }
+}
+
+/// <summary>
+/// The result of one validating pass over an IDataView: every target (and weight) by row and — when
+/// the data is cached — the features themselves. Bad values are reported with their column and row before training starts.
+/// </summary>
+internal sealed class ExampleTable
+{
+    private ExampleTable(int featureSize, int count, float[]? features, float[] targets, float[]? weights)
+    {
+        FeatureSize = featureSize;
+        Count = count;
+        Features = features;
+        Targets = targets;
+        Weights = weights;
+    }
+
+    public int FeatureSize { get; }
+
+    public int Count { get; }
+
+    /// <summary>Row-major features, or null when streaming.</summary>
+    public float[]? Features { get; }
+
+    /// <summary>Raw label values (see <see cref="LabelColumn.MakeGetter"/>); the task rewrites them in its own encoding.</summary>
+    public float[] Targets { get; }
+
+    public float[]? Weights { get; }
+
+    public static ExampleTable Read(IDataView data, DataColumns columns, bool keepFeatures, string dataName, CancellationToken cancellation)
+    {
+        var size = columns.Features.Size;
+        var capacity = (int)Math.Min(data.GetRowCount() ?? 1024, int.MaxValue / Math.Max(size, 1));
+        var features = keepFeatures ? new float[(long)Math.Max(capacity, 1) * size] : null;
+        var targets = new float[Math.Max(capacity, 1)];
+        var weights = columns.WeightColumn is null ? null : new float[targets.Length];
+        var row = new float[size];
+        var count = 0;
+
+        using (var cursor = data.GetRowCursor(columns.ToRead(data.Schema)))
+        {
+            var readFeatures = columns.Features.MakeReader(cursor);
+            var readLabel = columns.Label.MakeGetter(cursor);
+            var readWeight = columns.WeightColumn is null ? null : MakeWeightGetter(cursor, columns.WeightColumn);
+            while (cursor.MoveNext())
+            {
+                if ((count & 1023) == 0)
+                    cancellation.ThrowIfCancellationRequested();
+                if (count == targets.Length)
+                {
+                    Array.Resize(ref targets, checked(targets.Length * 2));
+                    if (weights is not null)
+                        Array.Resize(ref weights, targets.Length);
+                    if (features is not null)
+                        Array.Resize(ref features, checked(targets.Length * size));
+                }
+                var destination = features is null ? row.AsSpan() : features.AsSpan(count * size, size);
+                readFeatures(destination);
+                for (var i = 0; i < size; i++)
+                {
+                    var value = destination[i];
+                    if (!float.IsFinite(value))
+                        throw new InvalidDataException(
+                            $"Feature column '{columns.Features.Name}' has {value} in row {count}{(size > 1 ? $", slot {i}" : "")} of the {dataName}; features must be finite (replace missing values first, e.g. with ReplaceMissingValues).");
+                }
+                targets[count] = readLabel();
+                if (weights is not null)
+                {
+                    var weight = readWeight!();
+                    if (!float.IsFinite(weight) || weight < 0)
+                        throw new InvalidDataException($"Weight column '{columns.WeightColumn}' has {weight} in row {count} of the {dataName}; weights must be finite and not negative.");
+                    weights[count] = weight;
+                }
+                count++;
+            }
+        }
+
+        if (count == 0)
+            throw new InvalidDataException($"The {dataName} has no rows.");
+        if (features is not null && features.Length != (long)count * size)
+            Array.Resize(ref features, count * size);
+        Array.Resize(ref targets, count);
+        if (weights is not null)
+            Array.Resize(ref weights, count);
+        return new ExampleTable(size, count, features, targets, weights);
+    }
+
+    private static Func<float> MakeWeightGetter(DataViewRow row, string name)
+    {
+        var column = row.Schema[name];
+        if (column.Type == NumberDataViewType.Double)
+        {
+            var doubleGetter = row.GetGetter<double>(column);
+            var doubleValue = 0.0;
+            return () => { doubleGetter(ref doubleValue); return (float)doubleValue; };
+        }
+        var getter = row.GetGetter<float>(column);
+        var value = 0f;
+        return () => { getter(ref value); return value; };
+    }
+
+    /// <summary>Checks the example weight column's type; returns an error message or null.</summary>
+    public static string? CheckWeightType(DataViewType type, string name) =>
+        type == NumberDataViewType.Single || type == NumberDataViewType.Double
+            ? null
+            : $"Weight column '{name}' has type {type}; example weights must be a Single or Double scalar.";
+}

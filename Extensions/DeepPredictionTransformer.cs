@@ -1,0 +1,59 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlNetDeep.Networks;
+
+namespace MlNetDeep;
+
+/// <summary>
+/// A fitted MlNetDeep model. It scores through ML.NET's own transforms (the network exported to ONNX and run by ML.NET's
+/// OnnxTransformer), so it saves into model.zip and loads with <c>ml.Model.Load</c> like any ML.NET model. It holds no
+/// native tensors; dispose it to release the ONNX session.
+/// </summary>
+public sealed class DeepPredictionTransformer : ITransformer, IDisposable
+{
+    private readonly ITransformer scoring;
+
+    internal DeepPredictionTransformer(ITransformer scoring, TrainedNetwork network, IReadOnlyList<EpochRecord> history, string onnxInputName)
+    {
+        this.scoring = scoring;
+        Network = network;
+        History = history;
+        OnnxInputName = onnxInputName;
+    }
+
+    /// <summary>The trained network (definition and weights), e.g. to fine-tune it further.</summary>
+    public TrainedNetwork Network { get; }
+
+    /// <summary>One record per trained epoch.</summary>
+    public IReadOnlyList<EpochRecord> History { get; }
+
+    /// <summary>The ONNX model's input name (the feature column, or an internal column when the features needed conversion).</summary>
+    public string OnnxInputName { get; }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => scoring.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => scoring.GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => scoring.Transform(input);
+
+    /// <summary>Saves the model as ML.NET's own transforms, so loading needs no MlNetDeep-specific loader.</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => scoring.Save(ctx);
+
+    /// <summary>Writes the network with its inference head as an ONNX file (written beside the target, then moved into place).</summary>
+    public void SaveOnnx(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = full + ".writing";
+        File.WriteAllBytes(temporary, Network.ToOnnx(OnnxInputName));
+        File.Move(temporary, full, overwrite: true);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => (scoring as IDisposable)?.Dispose();
+}

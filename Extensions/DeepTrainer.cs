@@ -1,0 +1,185 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlNetDeep.Data;
+using MlNetDeep.Engine;
+using MlNetDeep.Networks;
+using MlNetDeep.Runtime;
+using MlNetDeep.Scoring;
+using MlNetDeep.Tasks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlNetDeep;
+
+/// <summary>
+/// The ML.NET estimator behind every MlNetDeep trainer: it reads the data, builds the architecture's network, trains it
+/// with the shared engine and returns a <see cref="DeepPredictionTransformer"/> that scores through ML.NET's own transforms.
+/// Create it from a catalog, e.g. <c>ml.MulticlassClassification.Trainers.FeedForward()</c>.
+/// </summary>
+public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
+{
+    private readonly NetworkArchitecture architecture;
+    private readonly PredictionTask task;
+    private readonly int environmentSeed;
+
+    internal DeepTrainer(TrainCatalogBase.CatalogInstantiatorBase catalog, DeepTrainerOptions options, NetworkArchitecture architecture, PredictionTask task)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        this.architecture = architecture;
+        this.task = task;
+        environmentSeed = MlNetInternals.NextSeed(MlNetInternals.EnvironmentOf(catalog), "MlNetDeep");
+    }
+
+    /// <summary>The options this trainer was created with.</summary>
+    public DeepTrainerOptions Options { get; }
+
+    /// <inheritdoc />
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        var features = Find(Options.FeatureColumnName, "Feature");
+        if (FeatureColumn.Check(features) is { } featureError)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), featureError);
+        var label = Find(Options.LabelColumnName, "Label");
+        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || task.CheckLabelType(label.ItemType, label.IsKey) is { } labelError)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"Label column '{label.Name}' {task.CheckLabelType(label.ItemType, label.IsKey) ?? "must be a scalar"}.");
+        if (Options.ExampleWeightColumnName is { } weightName)
+        {
+            var weight = Find(weightName, "Weight");
+            if (weight.Kind != SchemaShape.Column.VectorKind.Scalar || ExampleTable.CheckWeightType(weight.ItemType, weightName) is not null)
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), ExampleTable.CheckWeightType(weight.ItemType, weightName) ?? $"Weight column '{weightName}' must be a scalar.");
+        }
+        foreach (var column in MlNetInternals.ShapeOf(task.OutputSchema(label)))
+            columns[column.Name] = column;
+        return new SchemaShape(columns.Values);
+
+        SchemaShape.Column Find(string name, string role) =>
+            columns.TryGetValue(name, out var column) ? column
+                : throw new ArgumentOutOfRangeException(nameof(inputSchema), $"{role} column '{name}' is not in the data.");
+    }
+
+    /// <summary>Trains on <paramref name="input"/>, holding out <see cref="DeepTrainerOptions.ValidationFraction"/> of it for validation.</summary>
+    public DeepPredictionTransformer Fit(IDataView input) => Train(input, null, null);
+
+    /// <summary>Trains on <paramref name="trainData"/> and validates every epoch on <paramref name="validationData"/>.</summary>
+    public DeepPredictionTransformer Fit(IDataView trainData, IDataView validationData) => Train(trainData, validationData, null);
+
+    /// <summary>
+    /// Continues training <paramref name="initialNetwork"/> (e.g. <see cref="TrainedNetwork.Load"/> of a saved model.zip, or
+    /// <see cref="DeepPredictionTransformer.Network"/>) on new data; the architecture options are ignored, the rest apply.
+    /// </summary>
+    public DeepPredictionTransformer Fit(IDataView trainData, TrainedNetwork initialNetwork, IDataView? validationData = null)
+    {
+        ArgumentNullException.ThrowIfNull(initialNetwork);
+        if (initialNetwork.Task != task)
+            throw new ArgumentException($"The network was trained for {initialNetwork.Task.Name}; this trainer does {task.Name}.", nameof(initialNetwork));
+        return Train(trainData, validationData, initialNetwork);
+    }
+
+    private DeepPredictionTransformer Train(IDataView trainData, IDataView? validationData, TrainedNetwork? initialNetwork)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        Options.Validate();
+        var columns = BindColumns(trainData.Schema);
+        var seed = ResolveSeed();
+        var device = Options.Device.Resolve();
+        if (Options.NumberOfThreads is { } threads)
+            set_num_threads(threads);
+        manual_seed(seed);
+
+        var settings = new DataSettings(Options.BatchSize, Options.ValidationFraction, Options.DataLoading, Options.ShuffleBufferSize, seed);
+        using var data = TrainingData.Prepare(trainData, validationData, columns, task, settings, device, Options.CancellationToken);
+        var classes = task.ResolveClasses(columns.Label, data.ClassCount);
+        var (spec, network, ownsNetwork) = BuildNetwork(columns.Features, data, initialNetwork);
+        try
+        {
+            network.to(device);
+            var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson()));
+            var trained = new TrainedNetwork(spec, WeightTensor.ReadAll(network), task, data.ClassCount);
+            var onnxInput = ScoringChain.OnnxInputName(columns.Features);
+            var scoring = ScoringChain.Build(new MLContext(seed), trained.ToOnnx(onnxInput), columns.Features, task, classes, trainData);
+            return new DeepPredictionTransformer(scoring, trained, history, onnxInput);
+        }
+        finally
+        {
+            if (ownsNetwork)
+                network.Dispose();
+        }
+    }
+
+    private DataColumns BindColumns(DataViewSchema schema)
+    {
+        var features = FeatureColumn.Bind(schema, Options.FeatureColumnName);
+        var labelColumn = schema.GetColumnOrNull(Options.LabelColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Label column '{Options.LabelColumnName}' is not in the data.");
+        if (task.CheckLabelType(labelColumn.Type, labelColumn.Type is KeyDataViewType) is { } labelError)
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Label column '{labelColumn.Name}' {labelError}.");
+        var label = LabelColumn.Bind(schema, labelColumn.Name);
+        if (Options.ExampleWeightColumnName is { } weightName)
+        {
+            var weight = schema.GetColumnOrNull(weightName)
+                ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Weight column '{weightName}' is not in the data.");
+            if (ExampleTable.CheckWeightType(weight.Type, weightName) is { } weightError)
+                throw new ArgumentOutOfRangeException(nameof(schema), weightError);
+        }
+        return new DataColumns(features, label, Options.ExampleWeightColumnName);
+    }
+
+    private int ResolveSeed()
+    {
+        if (Options.ResumeFromCheckpoint && new CheckpointStore(Options.CheckpointFolder!) is { Exists: true } checkpoint)
+            return checkpoint.ReadSeed();
+        return Options.Seed ?? environmentSeed;
+    }
+
+    /// <summary>The network to train: the initial network's, or the architecture's body behind optional standardization.</summary>
+    private (NetworkSpec Spec, nn.Module<Tensor, Tensor> Network, bool Owned) BuildNetwork(FeatureColumn features, TrainingData data, TrainedNetwork? initialNetwork)
+    {
+        long[] inputShape = [features.Size];
+        var outputSize = task.OutputSize(data.ClassCount);
+        if (initialNetwork is not null)
+        {
+            var initialSpec = initialNetwork.Spec;
+            if (!initialSpec.InputShape.SequenceEqual(inputShape) || !initialSpec.OutputShape.SequenceEqual([outputSize]))
+                throw new ArgumentException(
+                    $"The initial network maps [{string.Join(", ", initialSpec.InputShape)}] to [{string.Join(", ", initialSpec.OutputShape)}], " +
+                    $"but feature column '{features.Name}' has {features.Size} values and the label needs {outputSize} outputs.");
+            var module = initialSpec.CreateModule();
+            WeightTensor.LoadAll(module, initialNetwork.Weights);
+            return (initialSpec, module, true);
+        }
+
+        NetworkBody body;
+        try
+        {
+            body = architecture.Create(inputShape, outputSize);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"The network does not fit feature column '{features.Name}' ({features.Size} values): {e.Message}", e);
+        }
+        var layers = new List<LayerSpec>();
+        var modules = new List<nn.Module<Tensor, Tensor>>();
+        StandardizeModule? standardize = null;
+        if (Options.NormalizeFeatures)
+        {
+            var layer = new StandardizeLayer(features.Size);
+            standardize = (StandardizeModule)layer.CreateModule();
+            standardize.SetStatistics(data.FeatureStatistics.Mean, data.FeatureStatistics.Std);
+            layers.Add(layer);
+            modules.Add(standardize);
+        }
+        layers.AddRange(body.Layers);
+        modules.AddRange(body.Modules ?? body.Layers.Select(l => l.CreateModule()));
+        var spec = new NetworkSpec(inputShape, layers);
+        if (!spec.OutputShape.SequenceEqual([outputSize]))
+            throw new ArgumentException(
+                $"The network outputs [{string.Join(", ", spec.OutputShape)}] per example but {task.Name} of label '{Options.LabelColumnName}' needs [{outputSize}].");
+        var network = nn.Sequential(modules.Select((m, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), m)));
+        // The caller's own layers (a custom network) stay alive after Fit; only MlNetDeep-created ones are disposed.
+        return (spec, network, body.Modules is null);
+    }
+}

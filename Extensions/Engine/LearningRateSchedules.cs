@@ -1,0 +1,192 @@
+namespace MlNetDeep;
+
+/// <summary>A learning-rate schedule: a callback that sets the learning rate before every batch.</summary>
+public abstract class LearningRateSchedule : TrainingCallback
+{
+    /// <inheritdoc />
+    public override string Name => "LearningRateSchedule";
+
+    /// <summary>The learning rate for the batch about to run (<see cref="TrainingContext.Epoch"/>, <see cref="TrainingContext.Step"/>).</summary>
+    public abstract double LearningRateAt(TrainingContext context);
+
+    /// <inheritdoc />
+    public override void OnBatchBegin(TrainingContext context) => context.LearningRate = LearningRateAt(context);
+
+    /// <summary>Checks the schedule's settings; throws an <see cref="ArgumentOutOfRangeException"/> naming the first invalid one.</summary>
+    public abstract void Validate();
+
+    /// <summary>Progress through training in epochs, counting finished batches of the current epoch as fractions.</summary>
+    protected static double EpochsDone(TrainingContext context) =>
+        context.StepsPerEpoch == 0 ? context.Epoch - 1 : (double)context.Step / context.StepsPerEpoch;
+
+    private protected static void Require(bool valid, string option, object value, string rule)
+    {
+        if (!valid)
+            throw new ArgumentOutOfRangeException(option, value, $"Option {option} {rule} (got {value}).");
+    }
+}
+
+/// <summary>Multiplies the learning rate by <see cref="Gamma"/> every <see cref="StepEpochs"/> epochs.</summary>
+public sealed class StepSchedule : LearningRateSchedule
+{
+    /// <summary>Epochs between decays. Default 10.</summary>
+    public int StepEpochs { get; set; } = 10;
+
+    /// <summary>Decay factor. Default 0.1.</summary>
+    public double Gamma { get; set; } = 0.1;
+
+    /// <inheritdoc />
+    public override double LearningRateAt(TrainingContext context) =>
+        context.BaseLearningRate * Math.Pow(Gamma, (context.Epoch - 1) / StepEpochs);
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        Require(StepEpochs >= 1, "StepSchedule.StepEpochs", StepEpochs, "must be at least 1");
+        Require(Gamma is > 0 and <= 1, "StepSchedule.Gamma", Gamma, "must be in (0, 1]");
+    }
+}
+
+/// <summary>Cosine annealing from the base learning rate to <see cref="MinimumLearningRate"/> over all epochs, per batch, after an optional linear warm-up.</summary>
+public sealed class CosineSchedule : LearningRateSchedule
+{
+    /// <summary>The final learning rate. Default 0.</summary>
+    public double MinimumLearningRate { get; set; }
+
+    /// <summary>Epochs of linear warm-up from 0 to the base rate. Default 0.</summary>
+    public double WarmupEpochs { get; set; }
+
+    /// <inheritdoc />
+    public override double LearningRateAt(TrainingContext context)
+    {
+        var done = EpochsDone(context);
+        if (done < WarmupEpochs)
+            return context.BaseLearningRate * (done + 1.0 / Math.Max(context.StepsPerEpoch, 1)) / WarmupEpochs;
+        var progress = Math.Clamp((done - WarmupEpochs) / Math.Max(context.NumberOfEpochs - WarmupEpochs, 1e-12), 0, 1);
+        return MinimumLearningRate + (context.BaseLearningRate - MinimumLearningRate) * 0.5 * (1 + Math.Cos(Math.PI * progress));
+    }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        Require(double.IsFinite(MinimumLearningRate) && MinimumLearningRate >= 0, "CosineSchedule.MinimumLearningRate", MinimumLearningRate, "must be 0 or more");
+        Require(double.IsFinite(WarmupEpochs) && WarmupEpochs >= 0, "CosineSchedule.WarmupEpochs", WarmupEpochs, "must be 0 or more");
+    }
+}
+
+/// <summary>
+/// The one-cycle policy (Smith), per batch: cosine warm-up from base/<see cref="DivFactor"/> to the base rate over
+/// <see cref="WarmupFraction"/> of training, then cosine annealing to base/(<see cref="DivFactor"/>·<see cref="FinalDivFactor"/>).
+/// The base learning rate is the peak.
+/// </summary>
+public sealed class OneCycleSchedule : LearningRateSchedule
+{
+    /// <summary>Fraction of all steps spent rising. Default 0.3.</summary>
+    public double WarmupFraction { get; set; } = 0.3;
+
+    /// <summary>Peak / initial learning rate. Default 25.</summary>
+    public double DivFactor { get; set; } = 25;
+
+    /// <summary>Initial / final learning rate. Default 1e4.</summary>
+    public double FinalDivFactor { get; set; } = 1e4;
+
+    /// <inheritdoc />
+    public override double LearningRateAt(TrainingContext context)
+    {
+        var peak = context.BaseLearningRate;
+        var initial = peak / DivFactor;
+        var final = initial / FinalDivFactor;
+        var totalSteps = Math.Max(context.StepsPerEpoch * context.NumberOfEpochs - 1, 1);
+        var warmupSteps = Math.Max(WarmupFraction * totalSteps, 1e-12);
+        var step = Math.Min(context.Step, totalSteps);
+        return step <= warmupSteps
+            ? Anneal(initial, peak, step / warmupSteps)
+            : Anneal(peak, final, (step - warmupSteps) / Math.Max(totalSteps - warmupSteps, 1e-12));
+
+        static double Anneal(double from, double to, double progress) => to + (from - to) * 0.5 * (1 + Math.Cos(Math.PI * progress));
+    }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        Require(WarmupFraction is > 0 and < 1, "OneCycleSchedule.WarmupFraction", WarmupFraction, "must be in (0, 1)");
+        Require(double.IsFinite(DivFactor) && DivFactor >= 1, "OneCycleSchedule.DivFactor", DivFactor, "must be at least 1");
+        Require(double.IsFinite(FinalDivFactor) && FinalDivFactor >= 1, "OneCycleSchedule.FinalDivFactor", FinalDivFactor, "must be at least 1");
+    }
+}
+
+/// <summary>Multiplies the learning rate by <see cref="Factor"/> when the monitored number has not improved for <see cref="Patience"/> epochs.</summary>
+public sealed class ReduceOnPlateauSchedule : LearningRateSchedule
+{
+    private double scale = 1;
+    private double? best;
+    private int epochsWithoutImprovement;
+
+    /// <summary>The number watched. Default <see cref="MonitoredMetric.ValidationLoss"/>.</summary>
+    public MonitoredMetric Monitor { get; set; } = MonitoredMetric.ValidationLoss;
+
+    /// <summary>Reduction factor. Default 0.5.</summary>
+    public double Factor { get; set; } = 0.5;
+
+    /// <summary>Epochs without improvement before a reduction. Default 2.</summary>
+    public int Patience { get; set; } = 2;
+
+    /// <summary>The least change that counts as an improvement. Default 0.</summary>
+    public double MinDelta { get; set; }
+
+    /// <summary>The learning rate never goes below this. Default 0.</summary>
+    public double MinimumLearningRate { get; set; }
+
+    /// <inheritdoc />
+    public override double LearningRateAt(TrainingContext context) => Math.Max(context.BaseLearningRate * scale, MinimumLearningRate);
+
+    /// <inheritdoc />
+    public override void OnTrainingBegin(TrainingContext context)
+    {
+        scale = 1;
+        best = null;
+        epochsWithoutImprovement = 0;
+    }
+
+    /// <inheritdoc />
+    public override void OnEpochEnd(TrainingContext context, EpochRecord record)
+    {
+        if (record.Get(Monitor) is not { } value)
+            return;
+        if (context.Improves(Monitor, value, best, MinDelta))
+        {
+            best = value;
+            epochsWithoutImprovement = 0;
+        }
+        else if (++epochsWithoutImprovement > Patience)
+        {
+            scale *= Factor;
+            epochsWithoutImprovement = 0;
+        }
+    }
+
+    /// <inheritdoc />
+    public override void SaveState(CallbackState state)
+    {
+        state.Values["scale"] = scale;
+        state.Values["best"] = best;
+        state.Values["epochsWithoutImprovement"] = epochsWithoutImprovement;
+    }
+
+    /// <inheritdoc />
+    public override void LoadState(CallbackState state)
+    {
+        scale = state.Values["scale"]!.GetValue<double>();
+        best = state.Values["best"]?.GetValue<double>();
+        epochsWithoutImprovement = state.Values["epochsWithoutImprovement"]!.GetValue<int>();
+    }
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        Require(Factor is > 0 and < 1, "ReduceOnPlateauSchedule.Factor", Factor, "must be in (0, 1)");
+        Require(Patience >= 0, "ReduceOnPlateauSchedule.Patience", Patience, "must be 0 or more");
+        Require(double.IsFinite(MinDelta) && MinDelta >= 0, "ReduceOnPlateauSchedule.MinDelta", MinDelta, "must be 0 or more");
+        Require(double.IsFinite(MinimumLearningRate) && MinimumLearningRate >= 0, "ReduceOnPlateauSchedule.MinimumLearningRate", MinimumLearningRate, "must be 0 or more");
+    }
+}

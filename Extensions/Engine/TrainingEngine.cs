@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using MlNetDeep.Data;
+using MlNetDeep.Tasks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MlNetDeep.Engine;
+
+/// <summary>Everything one Fit trains with.</summary>
+internal sealed record TrainingSetup(
+    nn.Module<Tensor, Tensor> Network,
+    PredictionTask Task,
+    TrainingData Data,
+    DeepTrainerOptions Options,
+    int Seed,
+    Device Device,
+    string NetworkJson);
+
+/// <summary>
+/// The one training loop every MlNetDeep trainer runs: batches through forward, loss, backward and optimizer step, a
+/// validation pass per epoch, and callbacks around each step. It knows neither the architecture nor the task's details.
+/// </summary>
+internal static class TrainingEngine
+{
+    public static IReadOnlyList<EpochRecord> Train(TrainingSetup setup)
+    {
+        var (network, task, data, options, _, device, _) = setup;
+        using var optimizer = CreateOptimizer(network, options);
+        using var classWeights = ClassWeights(setup);
+        var stepsPerEpoch = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
+        var context = new TrainingContext(network, optimizer, options.NumberOfEpochs, stepsPerEpoch, options.LearningRate,
+            task.HigherMetricIsBetter, data.Validation is not null, options.CancellationToken);
+        var callbacks = Callbacks(options);
+        var checkpoints = options.CheckpointFolder is null ? null : new CheckpointStore(options.CheckpointFolder);
+
+        foreach (var callback in callbacks)
+            callback.OnTrainingBegin(context);
+        if (options.ResumeFromCheckpoint && checkpoints is { Exists: true })
+            checkpoints.Restore(context, setup.NetworkJson, callbacks);
+
+        while (context.Epoch < options.NumberOfEpochs && !context.StopRequested)
+        {
+            context.Epoch++;
+            foreach (var callback in callbacks)
+                callback.OnEpochBegin(context);
+            var watch = Stopwatch.StartNew();
+            var (trainLoss, dataSeconds) = TrainEpoch(context, setup, classWeights, callbacks);
+            var validation = data.Validation is null ? default((double, double)?) : Evaluate(network, task, data.Validation, classWeights, context.Epoch);
+            var record = new EpochRecord
+            {
+                Epoch = context.Epoch,
+                TrainLoss = trainLoss,
+                ValidationLoss = validation?.Item1,
+                ValidationMetric = validation?.Item2,
+                MetricName = task.MetricName,
+                LearningRate = context.LearningRate,
+                Seconds = watch.Elapsed.TotalSeconds,
+                DataSeconds = dataSeconds,
+            };
+            context.Add(record);
+            foreach (var callback in callbacks)
+                callback.OnEpochEnd(context, record);
+            checkpoints?.Save(context, setup.Seed, setup.NetworkJson, callbacks);
+        }
+
+        foreach (var callback in callbacks)
+            callback.OnTrainingEnd(context);
+        network.eval();
+        return context.History;
+    }
+
+    private static (double Loss, double DataSeconds) TrainEpoch(TrainingContext context, TrainingSetup setup, Tensor? classWeights, IReadOnlyList<TrainingCallback> callbacks)
+    {
+        var (network, task, data, options, _, _, _) = setup;
+        network.train();
+        double lossSum = 0, weightSum = 0;
+        var dataWatch = new Stopwatch();
+        using var batches = data.Train.Batches(context.Epoch, shuffle: true).GetEnumerator();
+        var batchIndex = 0;
+        while (true)
+        {
+            using var scope = NewDisposeScope();
+            dataWatch.Start();
+            var more = batches.MoveNext();
+            dataWatch.Stop();
+            if (!more)
+                break;
+            options.CancellationToken.ThrowIfCancellationRequested();
+            var batch = batches.Current;
+            batchIndex++;
+            foreach (var callback in callbacks)
+                callback.OnBatchBegin(context);
+            context.Optimizer.zero_grad();
+            var output = network.forward(batch.Features);
+            var weights = SampleWeights(batch, classWeights);
+            var loss = WeightedMean(task.Losses(output, batch.Targets), weights);
+            var lossValue = loss.item<float>();
+            if (!float.IsFinite(lossValue))
+                throw new TrainingDivergedException(
+                    $"Training diverged: the loss became {lossValue} at epoch {context.Epoch}, batch {batchIndex} (learning rate {context.LearningRate:G3}). " +
+                    "Lower LearningRate, set GradientClipNorm, or check the data's scale (NormalizeFeatures).");
+            loss.backward();
+            foreach (var callback in callbacks)
+                callback.OnAfterBackward(context);
+            context.Optimizer.step();
+            context.Step++;
+            var batchWeight = weights is null ? batch.Size : weights.sum().item<float>();
+            lossSum += lossValue * batchWeight;
+            weightSum += batchWeight;
+            foreach (var callback in callbacks)
+                callback.OnBatchEnd(context, lossValue);
+        }
+        return (weightSum > 0 ? lossSum / weightSum : 0, dataWatch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Validation loss (weighted like training) and the task's metric over a whole data set, in inference mode.</summary>
+    private static (double Loss, double Metric) Evaluate(nn.Module<Tensor, Tensor> network, PredictionTask task, IBatchSource source, Tensor? classWeights, int epoch)
+    {
+        network.eval();
+        using var noGrad = no_grad();
+        double lossSum = 0, lossWeight = 0, metricSum = 0, metricWeight = 0;
+        using var batches = source.Batches(epoch, shuffle: false).GetEnumerator();
+        while (true)
+        {
+            using var scope = NewDisposeScope();
+            if (!batches.MoveNext())
+                break;
+            var batch = batches.Current;
+            var output = network.forward(batch.Features);
+            var losses = task.Losses(output, batch.Targets);
+            var weights = SampleWeights(batch, classWeights);
+            lossSum += (weights is null ? losses.sum() : losses.mul(weights).sum()).item<float>();
+            lossWeight += weights is null ? batch.Size : weights.sum().item<float>();
+            // The metric counts examples by their example weights, but not by class weights: accuracy stays accuracy.
+            var terms = task.MetricTerms(output, batch.Targets);
+            metricSum += (batch.Weights is null ? terms.sum() : terms.mul(batch.Weights).sum()).item<float>();
+            metricWeight += batch.Weights is null ? batch.Size : batch.Weights.sum().item<float>();
+        }
+        return (lossWeight > 0 ? lossSum / lossWeight : 0, task.FinishMetric(metricWeight > 0 ? metricSum / metricWeight : 0));
+    }
+
+    private static Tensor? SampleWeights(Batch batch, Tensor? classWeights)
+    {
+        if (classWeights is null)
+            return batch.Weights;
+        var perClass = classWeights.index_select(0, batch.Targets.to(ScalarType.Int64));
+        return batch.Weights is null ? perClass : perClass.mul(batch.Weights);
+    }
+
+    private static Tensor WeightedMean(Tensor losses, Tensor? weights) =>
+        weights is null ? losses.mean() : losses.mul(weights).sum().div(weights.sum().clamp_min(1e-12));
+
+    private static Tensor? ClassWeights(TrainingSetup setup)
+    {
+        var (_, task, data, options, _, device, _) = setup;
+        if (!task.IsClassification || (options.ClassWeights is null && !options.BalanceClasses))
+            return null;
+        float[] weights;
+        if (options.ClassWeights is { } given)
+        {
+            if (given.Count != data.ClassCount)
+                throw new ArgumentOutOfRangeException(nameof(options.ClassWeights),
+                    $"Option ClassWeights has {given.Count} values but the label has {data.ClassCount} classes.");
+            weights = given.ToArray();
+        }
+        else
+        {
+            // Inverse frequency, scaled so a balanced data set gets weight 1 everywhere (scikit-learn's "balanced").
+            var counts = new double[data.ClassCount];
+            foreach (var target in data.TrainTargets)
+                counts[(int)target]++;
+            weights = counts.Select(c => c > 0 ? (float)(data.TrainTargets.Length / (data.ClassCount * c)) : 0f).ToArray();
+        }
+        return tensor(weights, device: device);
+    }
+
+    private static List<TrainingCallback> Callbacks(DeepTrainerOptions options)
+    {
+        var callbacks = new List<TrainingCallback>();
+        if (options.LearningRateSchedule is { } schedule)
+            callbacks.Add(schedule);
+        if (options.GradientClipNorm is { } maxNorm)
+            callbacks.Add(new GradientClipping(maxNorm));
+        if (options.EarlyStopping is { } early)
+            callbacks.Add(new EarlyStopping(early));
+        callbacks.AddRange(options.Callbacks);
+        if (options.Progress is { } progress)
+            callbacks.Add(new ProgressReporter(progress));
+        var duplicate = callbacks.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"Two callbacks are named '{duplicate.Key}'; give each a distinct Name so checkpoints can tell them apart.");
+        return callbacks;
+    }
+
+    private static optim.Optimizer CreateOptimizer(nn.Module network, DeepTrainerOptions options) => options.Optimizer switch
+    {
+        OptimizerKind.Sgd => optim.SGD(network.parameters(), options.LearningRate, options.Momentum, 0, options.WeightDecay, options.Nesterov),
+        OptimizerKind.Adam => optim.Adam(network.parameters(), options.LearningRate, options.Beta1, options.Beta2, 1e-8, options.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(network.parameters(), options.LearningRate, options.Beta1, options.Beta2, 1e-8, options.WeightDecay),
+        _ => throw new ArgumentOutOfRangeException(nameof(options.Optimizer), options.Optimizer, "Unknown optimizer."),
+    };
+}

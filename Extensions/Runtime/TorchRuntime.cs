@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace MlNetDeep.Runtime;
+
+/// <summary>Raised when TorchSharp's native libraries cannot be loaded; the message carries the native loader's own reason.</summary>
+public sealed class TorchRuntimeException : Exception
+{
+    internal TorchRuntimeException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>Loads TorchSharp's native backend once and turns a failed load into an error that says why.</summary>
+internal static class TorchRuntime
+{
+    private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static void EnsureLoaded()
+    {
+        if (LoadFailure.Value is { } failure)
+            throw failure;
+    }
+
+    private static Exception? TryLoad()
+    {
+        try
+        {
+            // TorchSharp prints its own long message to the console before throwing; keep the console clean.
+            var console = Console.Out;
+            Console.SetOut(TextWriter.Null);
+            try { torch.InitializeDeviceType(DeviceType.CPU); }
+            finally { Console.SetOut(console); }
+            return null;
+        }
+        catch (Exception e)
+        {
+            return new TorchRuntimeException(
+                "TorchSharp's native library could not be loaded. " + NativeLoaderReason() +
+                " MlNetDeep needs a TorchSharp backend package next to TorchSharp (for example libtorch-cpu-linux-x64 2.10.0, " +
+                "or TorchSharp-cuda-linux / TorchSharp-cuda-windows for a GPU). On Debian 12 / Ubuntu 22.04 the build output must carry " +
+                "the libLibTorchSharp.so that MlNetDeep's build patches (see README, 'TorchSharp on Linux').", e);
+        }
+    }
+
+    private static string NativeLoaderReason()
+    {
+        try
+        {
+            NativeLibrary.Free(NativeLibrary.Load("LibTorchSharp", typeof(torch).Assembly, null));
+            return "The native loader found LibTorchSharp but TorchSharp's initialisation failed.";
+        }
+        catch (Exception e)
+        {
+            return "The native loader says: " + e.Message.Trim();
+        }
+    }
+}

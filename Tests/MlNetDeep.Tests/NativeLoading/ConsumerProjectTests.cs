@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Xml.Linq;
+
+namespace MlNetDeep.Tests.NativeLoading;
+
+/// <summary>
+/// A user's app outside the repository, built and run the way users do, loads TorchSharp on this host: the build
+/// must put the patched libLibTorchSharp.so in its output. Slow (a minute or two each): they restore, pack and copy
+/// libtorch (600 MB) into throwaway folders, which they delete again. The shared NuGet cache is only read.
+/// </summary>
+[TestClass]
+[OSCondition(OperatingSystems.Linux)]
+[DoNotParallelize]
+public sealed class ConsumerProjectTests
+{
+    private const string AppSource = "System.Console.WriteLine(TorchSharp.torch.ones(3).sum().item<float>());\n";
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
+
+    private string _root = "";
+
+    [TestInitialize]
+    public void CreateRoot() => _root = Directory.CreateTempSubdirectory("mlnetdeep-consumer-").FullName;
+
+    [TestCleanup]
+    public void RemoveRoot()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process killed on timeout may still hold a file; the folder is in the temp directory anyway.
+        }
+    }
+
+    [TestMethod]
+    [TestCategory("Slow")]
+    public void AppWithAProjectReferenceToTrainersLoadsTorchSharp()
+    {
+        File.Copy(Path.Combine(BuildLocations.RepositoryRoot, "NuGet.config"), Path.Combine(_root, "NuGet.config"));
+        string trainers = Path.Combine(BuildLocations.RepositoryRoot, "Trainers", "MlNetDeep.Trainers.csproj");
+        string app = WriteApp($"<ProjectReference Include=\"{trainers}\" />");
+
+        Dotnet(app, "build", "--disable-build-servers");
+        Assert.AreEqual("3", LastLine(Dotnet(app, "run", "--no-build")));
+        // Publishing carries TorchSharp's file as it is (a content item from a referenced project cannot replace a
+        // package asset there), but it must not fail on the two files for one path.
+        Dotnet(app, "publish", "-c", "Debug", "-o", Path.Combine(_root, "publish"), "--disable-build-servers");
+    }
+
+    [TestMethod]
+    [TestCategory("Slow")]
+    public void AppUsingThePackedPackagesLoadsTorchSharpAfterBuildAndPublish()
+    {
+        string cachedNative = BuildLocations.TorchSharpNativeInNuGetCache;
+        string cachedNativeHash = Sha256(cachedNative);
+        string feed = Path.Combine(_root, "feed");
+        foreach (string project in new[] { "Extensions/MlNetDeep.Extensions.csproj", "Trainers/MlNetDeep.Trainers.csproj" })
+            Dotnet(_root, "pack", Path.Combine(BuildLocations.RepositoryRoot, project), "-o", feed,
+                "--artifacts-path", Path.Combine(_root, "artifacts"), "--disable-build-servers");
+        string package = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "MlNetDeep.Trainers.*.nupkg").Single());
+        string version = package["MlNetDeep.Trainers.".Length..];
+        bool cacheHadPackage = Directory.Exists(Path.Combine(BuildLocations.NuGetPackageRoot, "mlnetdeep.trainers", version));
+        WriteNuGetConfigWithLocalFeed(feed);
+        string app = WriteApp($"<PackageReference Include=\"MlNetDeep.Trainers\" Version=\"{version}\" />");
+        // Our packages go to a throwaway global folder; everything else is read from the shared cache as a fallback.
+        var packages = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(_root, "packages") };
+
+        Dotnet(app, packages, "build", "--disable-build-servers");
+        Assert.AreEqual("3", LastLine(Dotnet(app, packages, "run", "--no-build")));
+        string published = Path.Combine(_root, "publish");
+        Dotnet(app, packages, "publish", "-o", published, "--disable-build-servers");
+        Assert.AreEqual("3", LastLine(Dotnet(published, packages, "app.dll")));
+
+        Assert.AreEqual(cachedNativeHash, Sha256(cachedNative), "The shared NuGet cache's libLibTorchSharp.so changed.");
+        Assert.AreEqual(cacheHadPackage, Directory.Exists(Path.Combine(BuildLocations.NuGetPackageRoot, "mlnetdeep.trainers", version)),
+            "The packed package was extracted into the shared NuGet cache.");
+    }
+
+    private string WriteApp(string reference)
+    {
+        string app = Path.Combine(_root, "app");
+        Directory.CreateDirectory(app);
+        string targetFramework = "net" + typeof(ConsumerProjectTests).Assembly.GetCustomAttribute<TargetFrameworkAttribute>()!.FrameworkName.Split("Version=v")[1];
+        File.WriteAllText(Path.Combine(app, "app.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>{targetFramework}</TargetFramework>
+              </PropertyGroup>
+              <ItemGroup>
+                {reference}
+                <PackageReference Include="{BuildLocations.TorchSharpBackendPackage}" Version="{BuildLocations.TorchSharpBackendVersion}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), AppSource);
+        return app;
+    }
+
+    /// <summary>The repository's NuGet.config plus the local feed for MlNetDeep.* and the shared cache as a read-only fallback.</summary>
+    private void WriteNuGetConfigWithLocalFeed(string feed)
+    {
+        XDocument config = XDocument.Load(Path.Combine(BuildLocations.RepositoryRoot, "NuGet.config"));
+        XElement root = config.Root!;
+        root.Element("packageSources")!.Add(new XElement("add", new XAttribute("key", "mlnetdeep-local"), new XAttribute("value", feed)));
+        root.Element("packageSourceMapping")?.Add(new XElement("packageSource", new XAttribute("key", "mlnetdeep-local"),
+            new XElement("package", new XAttribute("pattern", "MlNetDeep.*"))));
+        root.Add(new XElement("fallbackPackageFolders", new XElement("clear"),
+            new XElement("add", new XAttribute("key", "shared-cache"), new XAttribute("value", BuildLocations.NuGetPackageRoot))));
+        config.Save(Path.Combine(_root, "NuGet.config"));
+    }
+
+    private static string Dotnet(string workingDirectory, params string[] arguments) =>
+        Dotnet(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs the dotnet CLI and returns its standard output; fails the test on a non-zero exit or a timeout.</summary>
+    private static string Dotnet(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        // The test host may run inside an MSBuild or test-platform environment that a fresh build must not inherit.
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+            start.Environment.Remove(key);
+        // Reused build nodes would outlive the command and keep its output pipes open.
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (KeyValuePair<string, string> variable in environment)
+            start.Environment[variable.Key] = variable.Value;
+
+        string command = $"dotnet {string.Join(' ', arguments)} (in {workingDirectory})";
+        using Process process = Process.Start(start) ?? throw new AssertFailedException($"Could not start {command}.");
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        bool exited = process.WaitForExit(CommandTimeout);
+        if (!exited)
+            process.Kill(entireProcessTree: true);
+        Task.WaitAll([output, errors], TimeSpan.FromSeconds(30));
+        string transcript = Tail($"{(output.IsCompleted ? output.Result : "")}\n{(errors.IsCompleted ? errors.Result : "")}");
+        Assert.IsTrue(exited, $"{command} did not finish within {CommandTimeout}:\n{transcript}");
+        Assert.AreEqual(0, process.ExitCode, $"{command} failed:\n{transcript}");
+        return output.Result;
+    }
+
+    private static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+
+    private static string Tail(string text) => text.Length <= 8000 ? text : "…" + text[^8000..];
+
+    private static string Sha256(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+}
