@@ -50,7 +50,12 @@ internal static class TorchRuntime
         }
         catch (Exception e)
         {
-            return "The native loader says: " + e.Message.Trim();
+            // .NET lists every path it probed; the paths that exist but failed carry the real reason.
+            var lines = e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var reasons = lines.Where(l => l.Contains(".so", StringComparison.Ordinal) && !l.EndsWith("No such file or directory", StringComparison.Ordinal)).ToArray();
+            return reasons.Length > 0
+                ? "The native loader says: " + string.Join(" ", reasons)
+                : "The native loader found no LibTorchSharp library: " + e.Message.Trim();
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Xml.Linq;
+using MlNetDeep.Build;
 
 namespace MlNetDeep.Tests.NativeLoading;
 
@@ -16,7 +17,25 @@ namespace MlNetDeep.Tests.NativeLoading;
 [DoNotParallelize]
 public sealed class ConsumerProjectTests
 {
-    private const string AppSource = "System.Console.WriteLine(TorchSharp.torch.ones(3).sum().item<float>());\n";
+    // Trains one epoch through MlNetDeep's public API and prints the number of epochs trained.
+    private const string AppSource = """
+        using System.Linq;
+        using Microsoft.ML;
+        using MlNetDeep;
+
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 64).Select(i => new Row { X = i / 64f, Label = i / 32f }));
+        var options = new FeedForwardOptions { FeatureColumnName = "X", NumberOfEpochs = 1, HiddenLayerSizes = [4] };
+        System.Console.WriteLine(ml.Regression.Trainers.FeedForward(options).Fit(data).History.Count);
+
+        public sealed class Row
+        {
+            public float X { get; set; }
+
+            public float Label { get; set; }
+        }
+
+        """;
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
 
     private string _root = "";
@@ -46,7 +65,7 @@ public sealed class ConsumerProjectTests
         string app = WriteApp($"<ProjectReference Include=\"{trainers}\" />");
 
         Dotnet(app, "build", "--disable-build-servers");
-        Assert.AreEqual("3", LastLine(Dotnet(app, "run", "--no-build")));
+        Assert.AreEqual("1", LastLine(Dotnet(app, "run", "--no-build")));
         // Publishing carries TorchSharp's file as it is (a content item from a referenced project cannot replace a
         // package asset there), but it must not fail on the two files for one path.
         Dotnet(app, "publish", "-c", "Debug", "-o", Path.Combine(_root, "publish"), "--disable-build-servers");
@@ -71,14 +90,41 @@ public sealed class ConsumerProjectTests
         var packages = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(_root, "packages") };
 
         Dotnet(app, packages, "build", "--disable-build-servers");
-        Assert.AreEqual("3", LastLine(Dotnet(app, packages, "run", "--no-build")));
+        Assert.AreEqual("1", LastLine(Dotnet(app, packages, "run", "--no-build")));
         string published = Path.Combine(_root, "publish");
         Dotnet(app, packages, "publish", "-o", published, "--disable-build-servers");
-        Assert.AreEqual("3", LastLine(Dotnet(published, packages, "app.dll")));
+        Assert.AreEqual("1", LastLine(Dotnet(published, packages, "app.dll")));
 
         Assert.AreEqual(cachedNativeHash, Sha256(cachedNative), "The shared NuGet cache's libLibTorchSharp.so changed.");
         Assert.AreEqual(cacheHadPackage, Directory.Exists(Path.Combine(BuildLocations.NuGetPackageRoot, "mlnetdeep.trainers", version)),
             "The packed package was extracted into the shared NuGet cache.");
+    }
+
+    [TestMethod]
+    [TestCategory("Slow")]
+    public void WithoutThePatchTheErrorGivesTheNativeLoadersReason()
+    {
+        File.Copy(Path.Combine(BuildLocations.RepositoryRoot, "NuGet.config"), Path.Combine(_root, "NuGet.config"));
+        string trainers = Path.Combine(BuildLocations.RepositoryRoot, "Trainers", "MlNetDeep.Trainers.csproj");
+        string app = WriteApp($"<ProjectReference Include=\"{trainers}\" />");
+        var unpatchedOutput = new[] { "-p:MlNetDeepPatchTorchSharpNative=false", "-o", Path.Combine(_root, "unpatched") };
+
+        Dotnet(app, ["build", "--disable-build-servers", .. unpatchedOutput]);
+        var (exitCode, _, transcript) = Run(Path.Combine(_root, "unpatched"), new Dictionary<string, string>(), "app.dll");
+
+        string hostLibstdcxx = HostLibraryLocator.Find("libstdc++.so.6", ElfVersionNeedPatcher.ReadMachine(BuildLocations.TorchSharpNativeInNuGetCache))!;
+        if (ElfVersionNeedPatcher.ReadDefinedVersions(hostLibstdcxx).Contains("GLIBCXX_3.4.32"))
+        {
+            Assert.AreEqual(0, exitCode, "this host needs no patch, so the unpatched file loads:\n" + transcript);
+            return;
+        }
+        Assert.AreNotEqual(0, exitCode);
+        const string prefix = "MlNetDeep.Runtime.TorchRuntimeException: ";
+        StringAssert.Contains(transcript, prefix);
+        string message = transcript[(transcript.IndexOf(prefix, StringComparison.Ordinal) + prefix.Length)..].Split(" ---> ")[0];
+        StringAssert.StartsWith(message, "TorchSharp's native library could not be loaded. The native loader says: ");
+        StringAssert.Contains(message, "version `GLIBCXX_3.4.32' not found", "the dynamic loader's own reason");
+        Assert.DoesNotContain("doesn't contain a reference to", message, "not TorchSharp's misleading guess");
     }
 
     private string WriteApp(string reference)
@@ -121,6 +167,14 @@ public sealed class ConsumerProjectTests
     /// <summary>Runs the dotnet CLI and returns its standard output; fails the test on a non-zero exit or a timeout.</summary>
     private static string Dotnet(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
+        var (exitCode, output, transcript) = Run(workingDirectory, environment, arguments);
+        Assert.AreEqual(0, exitCode, $"dotnet {string.Join(' ', arguments)} (in {workingDirectory}) failed:\n{Tail(transcript)}");
+        return output;
+    }
+
+    /// <summary>Runs the dotnet CLI and returns its exit code, its standard output, and both outputs together; fails the test on a timeout.</summary>
+    private static (int ExitCode, string Output, string Transcript) Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -147,10 +201,9 @@ public sealed class ConsumerProjectTests
         if (!exited)
             process.Kill(entireProcessTree: true);
         Task.WaitAll([output, errors], TimeSpan.FromSeconds(30));
-        string transcript = Tail($"{(output.IsCompleted ? output.Result : "")}\n{(errors.IsCompleted ? errors.Result : "")}");
-        Assert.IsTrue(exited, $"{command} did not finish within {CommandTimeout}:\n{transcript}");
-        Assert.AreEqual(0, process.ExitCode, $"{command} failed:\n{transcript}");
-        return output.Result;
+        string transcript = $"{(output.IsCompleted ? output.Result : "")}\n{(errors.IsCompleted ? errors.Result : "")}";
+        Assert.IsTrue(exited, $"{command} did not finish within {CommandTimeout}:\n{Tail(transcript)}");
+        return (process.ExitCode, output.Result, transcript);
     }
 
     private static string LastLine(string text) =>
