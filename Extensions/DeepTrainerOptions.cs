@@ -42,7 +42,7 @@ public sealed class EarlyStoppingOptions
     /// <summary>The number watched. Default: <see cref="MonitoredMetric.ValidationMetric"/> (accuracy, or RMSE for regression).</summary>
     public MonitoredMetric Monitor { get; set; } = MonitoredMetric.ValidationMetric;
 
-    /// <summary>Epochs without improvement before training stops. Default 5.</summary>
+    /// <summary>Training stops after this many epochs in a row without improvement (0 counts as 1). Default 5.</summary>
     public int Patience { get; set; } = 5;
 
     /// <summary>The least change that counts as an improvement. Default 0.</summary>

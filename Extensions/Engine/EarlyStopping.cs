@@ -34,7 +34,7 @@ internal sealed class EarlyStopping(EarlyStoppingOptions options) : TrainingCall
                 bestWeights = WeightTensor.ReadAll(context.Network);
             return;
         }
-        if (++epochsWithoutImprovement > options.Patience)
+        if (++epochsWithoutImprovement >= Math.Max(options.Patience, 1))
             context.RequestStop($"{options.Monitor} did not improve for {epochsWithoutImprovement} epochs (best {best:G5} at epoch {bestEpoch})");
     }
 

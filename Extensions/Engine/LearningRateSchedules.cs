@@ -115,7 +115,7 @@ public sealed class OneCycleSchedule : LearningRateSchedule
     }
 }
 
-/// <summary>Multiplies the learning rate by <see cref="Factor"/> when the monitored number has not improved for <see cref="Patience"/> epochs.</summary>
+/// <summary>Multiplies the learning rate by <see cref="Factor"/> each time the monitored number has not improved for <see cref="Patience"/> epochs in a row.</summary>
 public sealed class ReduceOnPlateauSchedule : LearningRateSchedule
 {
     private double scale = 1;
@@ -128,7 +128,7 @@ public sealed class ReduceOnPlateauSchedule : LearningRateSchedule
     /// <summary>Reduction factor. Default 0.5.</summary>
     public double Factor { get; set; } = 0.5;
 
-    /// <summary>Epochs without improvement before a reduction. Default 2.</summary>
+    /// <summary>The rate is reduced after this many epochs in a row without improvement (0 counts as 1). Default 2.</summary>
     public int Patience { get; set; } = 2;
 
     /// <summary>The least change that counts as an improvement. Default 0.</summary>
@@ -158,7 +158,7 @@ public sealed class ReduceOnPlateauSchedule : LearningRateSchedule
             best = value;
             epochsWithoutImprovement = 0;
         }
-        else if (++epochsWithoutImprovement > Patience)
+        else if (++epochsWithoutImprovement >= Math.Max(Patience, 1))
         {
             scale *= Factor;
             epochsWithoutImprovement = 0;

@@ -9,11 +9,12 @@ internal sealed record WeightTensor(long[] Shape, float[] Values)
     public static Dictionary<string, WeightTensor> ReadAll(nn.Module module)
     {
         var weights = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
+        using var scope = NewDisposeScope();
         foreach (var (name, value) in module.state_dict())
         {
             if (value.dtype != ScalarType.Float32)
                 continue; // e.g. BatchNorm's int64 batch counter, which inference does not use
-            using var cpu = value.detach().cpu().contiguous();
+            var cpu = value.detach().cpu().contiguous();
             weights[name] = new WeightTensor(cpu.shape, cpu.data<float>().ToArray());
         }
         return weights;

@@ -9,12 +9,17 @@ namespace MlNetDeep;
 /// </summary>
 public static class ClassLabels
 {
-    /// <summary>The class labels in Score order, read from the <c>PredictedLabel</c> column of a scored schema (e.g. <c>model.GetOutputSchema(data.Schema)</c>).</summary>
+    /// <summary>
+    /// The class labels in Score order, read from the <c>PredictedLabel</c> column of a scored schema (e.g.
+    /// <c>model.GetOutputSchema(data.Schema)</c>). When <c>MapKeyToValue</c> has turned PredictedLabel into values, the
+    /// key column it replaced is still in the schema (hidden) and is read instead.
+    /// </summary>
     public static string[] GetClassLabels(this DataViewSchema scoredSchema, string predictedLabelColumnName = "PredictedLabel")
     {
-        var column = scoredSchema.GetColumnOrNull(predictedLabelColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(predictedLabelColumnName), $"The schema has no column '{predictedLabelColumnName}'.");
-        var classes = Data.ClassValues.FromKeyAnnotation(column)
+        var columns = scoredSchema.Where(c => c.Name == predictedLabelColumnName).ToArray();
+        if (columns.Length == 0)
+            throw new ArgumentOutOfRangeException(nameof(predictedLabelColumnName), $"The schema has no column '{predictedLabelColumnName}'.");
+        var classes = columns.Reverse().Select(Data.ClassValues.FromKeyAnnotation).FirstOrDefault(c => c is not null)
             ?? throw new ArgumentOutOfRangeException(nameof(predictedLabelColumnName), $"Column '{predictedLabelColumnName}' has no key values to name the classes.");
         return classes.Names();
     }

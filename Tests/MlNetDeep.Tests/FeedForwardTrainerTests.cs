@@ -81,6 +81,7 @@ public sealed class FeedForwardTrainerTests
         Assert.AreEqual(keyed.Schema["Label"].Type, scored.Schema["PredictedLabel"].Type);
         CollectionAssert.AreEqual(new[] { "a", "b", "c" }, scored.Schema.GetClassLabels());
         var restored = ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored).Transform(scored);
+        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, restored.Schema.GetClassLabels(), "read from the key column MapKeyToValue replaced");
         var predicted = restored.GetColumn<string>("PredictedLabel").ToArray();
         var scores = scored.GetColumn<float[]>("Score").ToArray();
         for (var i = 0; i < predicted.Length; i++)

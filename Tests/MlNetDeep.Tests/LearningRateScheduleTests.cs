@@ -77,7 +77,7 @@ public sealed class LearningRateScheduleTests
     [TestMethod]
     public void ReduceOnPlateauHalvesAfterPatienceEpochsWithoutImprovement()
     {
-        var schedule = new ReduceOnPlateauSchedule { Factor = 0.5, Patience = 1 };
+        var schedule = new ReduceOnPlateauSchedule { Factor = 0.5, Patience = 2 };
         var context = Context();
         schedule.OnTrainingBegin(context);
         var losses = new[] { 1.0, 0.9, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85 };

@@ -41,7 +41,7 @@ public sealed class TrainingEngineTests
         var history = model.History;
         var best = history.MinBy(r => r.ValidationLoss)!;
         Assert.IsLessThan(200, history.Count, "training stopped early");
-        Assert.AreEqual(best.Epoch + 3 + 1, history.Count, "it stopped once the loss had not improved for Patience + 1 epochs");
+        Assert.AreEqual(best.Epoch + 3, history.Count, "it stopped once the loss had not improved for Patience epochs");
         Assert.AreNotEqual(history.Count, best.Epoch);
         AssertSameWeights(recorder.Epochs[best.Epoch - 1], model.Network.Weights);
     }
