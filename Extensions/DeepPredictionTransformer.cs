@@ -12,6 +12,7 @@ namespace MlNetDeep;
 public sealed class DeepPredictionTransformer : ITransformer, IDisposable
 {
     private readonly ITransformer scoring;
+    private bool disposed;
 
     internal DeepPredictionTransformer(ITransformer scoring, TrainedNetwork network, IReadOnlyList<EpochRecord> history, string onnxInputName)
     {
@@ -34,16 +35,16 @@ public sealed class DeepPredictionTransformer : ITransformer, IDisposable
     public bool IsRowToRowMapper => true;
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => scoring.GetOutputSchema(inputSchema);
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Scoring.GetOutputSchema(inputSchema);
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => scoring.GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => Scoring.GetRowToRowMapper(inputSchema);
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => scoring.Transform(input);
+    public IDataView Transform(IDataView input) => Scoring.Transform(input);
 
     /// <summary>Saves the model as ML.NET's own transforms, so loading needs no MlNetDeep-specific loader.</summary>
-    void ICanSaveModel.Save(ModelSaveContext ctx) => scoring.Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => Scoring.Save(ctx);
 
     /// <summary>Writes the network with its inference head as an ONNX file (written beside the target, then moved into place).</summary>
     public void SaveOnnx(string path)
@@ -54,6 +55,17 @@ public sealed class DeepPredictionTransformer : ITransformer, IDisposable
         File.Move(temporary, full, overwrite: true);
     }
 
-    /// <inheritdoc />
-    public void Dispose() => (scoring as IDisposable)?.Dispose();
+    /// <summary>
+    /// Releases the ONNX session. A <c>PredictionEngine</c> created with ML.NET's default options owns its model and
+    /// disposes it with itself; pass <c>new PredictionEngineOptions { OwnsTransformer = false }</c> to keep using the model.
+    /// </summary>
+    public void Dispose()
+    {
+        disposed = true;
+        (scoring as IDisposable)?.Dispose();
+    }
+
+    private ITransformer Scoring => disposed
+        ? throw new ObjectDisposedException(nameof(DeepPredictionTransformer), "The model was disposed (a PredictionEngine that owns its model disposes it with itself).")
+        : scoring;
 }

@@ -90,7 +90,8 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
             set_num_threads(threads);
         manual_seed(seed);
 
-        var settings = new DataSettings(Options.BatchSize, Options.ValidationFraction, Options.DataLoading, Options.ShuffleBufferSize, seed);
+        var normalize = Options.NormalizeFeatures && initialNetwork is null;
+        var settings = new DataSettings(Options.BatchSize, Options.ValidationFraction, Options.DataLoading, Options.ShuffleBufferSize, seed, normalize);
         using var data = TrainingData.Prepare(trainData, validationData, columns, task, settings, device, Options.CancellationToken);
         var classes = task.ResolveClasses(columns.Label, data.ClassCount);
         var (spec, network, ownsNetwork) = BuildNetwork(columns.Features, data, initialNetwork);
@@ -163,12 +164,11 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         }
         var layers = new List<LayerSpec>();
         var modules = new List<nn.Module<Tensor, Tensor>>();
-        StandardizeModule? standardize = null;
-        if (Options.NormalizeFeatures)
+        if (data.FeatureStatistics is { } statistics)
         {
             var layer = new StandardizeLayer(features.Size);
-            standardize = (StandardizeModule)layer.CreateModule();
-            standardize.SetStatistics(data.FeatureStatistics.Mean, data.FeatureStatistics.Std);
+            var standardize = (StandardizeModule)layer.CreateModule();
+            standardize.SetStatistics(statistics.Mean, statistics.Std);
             layers.Add(layer);
             modules.Add(standardize);
         }

@@ -39,7 +39,10 @@ public enum MonitoredMetric
 /// <summary>Stops training when the monitored number stops improving, and by default returns the best epoch's weights.</summary>
 public sealed class EarlyStoppingOptions
 {
-    /// <summary>The number watched. Default: <see cref="MonitoredMetric.ValidationMetric"/> (accuracy, or RMSE for regression).</summary>
+    /// <summary>
+    /// The number watched. Default: <see cref="MonitoredMetric.ValidationMetric"/> (accuracy, or RMSE for regression); an
+    /// epoch that ties the best metric with a lower validation loss counts as an improvement.
+    /// </summary>
     public MonitoredMetric Monitor { get; set; } = MonitoredMetric.ValidationMetric;
 
     /// <summary>Training stops after this many epochs in a row without improvement (0 counts as 1). Default 5.</summary>

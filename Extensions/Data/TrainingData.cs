@@ -7,7 +7,7 @@ namespace MlNetDeep.Data;
 /// <summary>Training and validation batches with what was learnt from reading the data: class count, class values, feature statistics.</summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(IBatchSource train, IBatchSource? validation, int classCount, FeatureStatistics statistics, float[] trainTargets, float[]? trainWeights)
+    private TrainingData(IBatchSource train, IBatchSource? validation, int classCount, FeatureStatistics? statistics, float[] trainTargets, float[]? trainWeights)
     {
         Train = train;
         Validation = validation;
@@ -23,8 +23,8 @@ internal sealed class TrainingData : IDisposable
 
     public int ClassCount { get; }
 
-    /// <summary>Per-feature mean and standard deviation of the training rows (not the validation rows).</summary>
-    public FeatureStatistics FeatureStatistics { get; }
+    /// <summary>Per-feature mean and standard deviation of the training rows (not the validation rows), when asked for.</summary>
+    public FeatureStatistics? FeatureStatistics { get; }
 
     /// <summary>Task-encoded targets of the training rows (for class weighting).</summary>
     public float[] TrainTargets { get; }
@@ -44,7 +44,7 @@ internal sealed class TrainingData : IDisposable
         else
             trainRows = Enumerable.Range(0, table.Count).Select(i => (long)i).ToArray();
 
-        var statistics = FeatureStatistics.Compute(trainData, columns.Features, table, trainRows);
+        var statistics = settings.NeedsFeatureStatistics ? FeatureStatistics.Compute(trainData, columns.Features, table, trainRows) : null;
 
         IBatchSource train, validation;
         if (cache)
@@ -85,9 +85,13 @@ internal sealed class TrainingData : IDisposable
     private static CachedBatchSource Cached(ExampleTable table, long[] rows, PredictionTask task, DataSettings settings, Device device)
     {
         var size = table.FeatureSize;
-        var features = new float[rows.LongLength * size];
-        for (long i = 0; i < rows.LongLength; i++)
-            table.Features.AsSpan((int)(rows[i] * size), size).CopyTo(features.AsSpan((int)(i * size), size));
+        var features = table.Features!;
+        if (rows.LongLength != table.Count)
+        {
+            features = new float[rows.LongLength * size];
+            for (long i = 0; i < rows.LongLength; i++)
+                table.Features.AsSpan((int)(rows[i] * size), size).CopyTo(features.AsSpan((int)(i * size), size));
+        }
         var targets = rows.Select(r => table.Targets[r]).ToArray();
         var x = tensor(features, [rows.LongLength, size], device: device);
         using var targetFloats = tensor(targets, device: device);
@@ -104,7 +108,7 @@ internal sealed class TrainingData : IDisposable
 }
 
 /// <summary>The data-related settings of one Fit.</summary>
-internal sealed record DataSettings(int BatchSize, double ValidationFraction, DataLoadingMode Mode, int ShuffleBufferSize, int Seed);
+internal sealed record DataSettings(int BatchSize, double ValidationFraction, DataLoadingMode Mode, int ShuffleBufferSize, int Seed, bool NeedsFeatureStatistics);
 
 /// <summary>Splits row indices into training and validation sets, stratified by class for classification.</summary>
 internal static class ValidationSplit

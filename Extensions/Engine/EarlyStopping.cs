@@ -2,10 +2,15 @@ using MlNetDeep.Networks;
 
 namespace MlNetDeep.Engine;
 
-/// <summary>Stops when the monitored number has not improved for <c>Patience</c> epochs; keeps the best epoch's weights to restore at the end.</summary>
+/// <summary>
+/// Stops when the monitored number has not improved for <c>Patience</c> epochs; keeps the best epoch's weights to restore
+/// at the end. A validation metric that only ties its best — common for accuracy on a small validation set — still counts
+/// as an improvement when the validation loss is lower, so training does not stop while the model is still getting better.
+/// </summary>
 internal sealed class EarlyStopping(EarlyStoppingOptions options) : TrainingCallback
 {
     private double? best;
+    private double? bestLoss;
     private int bestEpoch;
     private int epochsWithoutImprovement;
     private Dictionary<string, WeightTensor>? bestWeights;
@@ -17,6 +22,7 @@ internal sealed class EarlyStopping(EarlyStoppingOptions options) : TrainingCall
                 $"EarlyStopping monitors {options.Monitor} but there is no validation data: pass validation data to Fit, set ValidationFraction above 0, " +
                 "monitor TrainLoss, or set EarlyStopping to null.");
         best = null;
+        bestLoss = null;
         bestEpoch = 0;
         epochsWithoutImprovement = 0;
         bestWeights = null;
@@ -25,9 +31,11 @@ internal sealed class EarlyStopping(EarlyStoppingOptions options) : TrainingCall
     public override void OnEpochEnd(TrainingContext context, EpochRecord record)
     {
         var value = record.Get(options.Monitor)!.Value;
-        if (context.Improves(options.Monitor, value, best, options.MinDelta))
+        var tieWithLowerLoss = options.Monitor == MonitoredMetric.ValidationMetric && value == best && record.ValidationLoss < bestLoss;
+        if (context.Improves(options.Monitor, value, best, options.MinDelta) || tieWithLowerLoss)
         {
             best = value;
+            bestLoss = record.ValidationLoss;
             bestEpoch = record.Epoch;
             epochsWithoutImprovement = 0;
             if (options.RestoreBestWeights)
@@ -47,6 +55,7 @@ internal sealed class EarlyStopping(EarlyStoppingOptions options) : TrainingCall
     public override void SaveState(CallbackState state)
     {
         state.Values["best"] = best;
+        state.Values["bestLoss"] = bestLoss;
         state.Values["bestEpoch"] = bestEpoch;
         state.Values["epochsWithoutImprovement"] = epochsWithoutImprovement;
         if (bestWeights is not null)
@@ -57,6 +66,7 @@ internal sealed class EarlyStopping(EarlyStoppingOptions options) : TrainingCall
     public override void LoadState(CallbackState state)
     {
         best = state.Values["best"]?.GetValue<double>();
+        bestLoss = state.Values["bestLoss"]?.GetValue<double>();
         bestEpoch = state.Values["bestEpoch"]!.GetValue<int>();
         epochsWithoutImprovement = state.Values["epochsWithoutImprovement"]!.GetValue<int>();
         bestWeights = state.Weights.Count > 0 ? new Dictionary<string, WeightTensor>(state.Weights) : null;

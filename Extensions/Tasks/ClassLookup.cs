@@ -37,13 +37,15 @@ internal sealed record ClassLookup(IDataView Map, IDataView Values)
     }
 }
 
-/// <summary>Builds the KeyValues annotation shape of a key column for schema propagation (values are not needed, only their type).</summary>
+/// <summary>The KeyValues annotation shape PredictedLabel gets for schema propagation (values are not needed, only their type).</summary>
 internal static class KeyValuesShape
 {
+    /// <summary>As <see cref="MulticlassTask.ResolveClasses"/>: the label key's values, else class indices typed like the label (UInt32 for a key without values).</summary>
     public static DataViewSchema.Annotations? Of(SchemaShape.Column label)
     {
         var keyValues = label.Annotations.FirstOrDefault(c => c.Name == ClassValues.KeyValuesAnnotation);
-        if (keyValues.ItemType is not PrimitiveDataViewType itemType)
+        var type = label.IsKey ? keyValues.ItemType ?? NumberDataViewType.UInt32 : label.ItemType;
+        if (type is not PrimitiveDataViewType itemType)
             return null;
         var add = typeof(KeyValuesShape).GetMethod(nameof(AddTyped), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
             .MakeGenericMethod(itemType.RawType);

@@ -17,7 +17,7 @@ public static class ModelBuilder
                 BatchSize = 128,
                 LearningRate = 1e-3,
                 NumberOfEpochs = epochs,
-                // 10% of the training rows are held out; training stops once their accuracy has not improved for more than 3 epochs.
+                // 10% of the training rows are held out; training stops once their accuracy has not improved for 3 epochs.
                 EarlyStopping = new EarlyStoppingOptions { Patience = 3 },
                 Progress = progress,
             }))

@@ -184,6 +184,8 @@ public sealed class BadInputTests
         var output = trainer.GetOutputSchema(schema);
 
         CollectionAssert.IsSubsetOf(new[] { "Score", "PredictedLabel" }, output.Select(c => c.Name).ToArray());
+        var restored = trainer.Append(Ml.Transforms.Conversion.MapKeyToValue("PredictedLabel")).GetOutputSchema(schema);
+        Assert.AreEqual(TextDataViewType.Instance, restored.Single(c => c.Name == "PredictedLabel").ItemType, "PredictedLabel carries the label's key values");
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
             Regression(Options()).GetOutputSchema(schema));
         StringAssert.Contains(error.Message, "Label column 'Label'");

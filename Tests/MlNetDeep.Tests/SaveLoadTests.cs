@@ -142,6 +142,28 @@ public sealed class SaveLoadTests
         CollectionAssert.AreEqual(new[] { "model.onnx" }, Directory.GetFiles(folder.Path).Select(Path.GetFileName).ToArray());
     }
 
+    [TestMethod]
+    public void AModelDisposedWithItsPredictionEngineSaysSo()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = TestData.Smooth(100, seed: 2);
+        var model = ml.Regression.Trainers.FeedForward(Options()).Fit(ml.Data.LoadFromEnumerable(rows));
+        using (var borrowing = ml.Model.CreatePredictionEngine<RegressionExample, RegressionScore>(model, new PredictionEngineOptions { OwnsTransformer = false }))
+            borrowing.Predict(rows[0]);
+        var expected = ml.Model.CreatePredictionEngine<RegressionExample, RegressionScore>(model, new PredictionEngineOptions { OwnsTransformer = false }).Predict(rows[0]).Score;
+
+        using (var owning = ml.Model.CreatePredictionEngine<RegressionExample, RegressionScore>(model))
+            Assert.AreEqual(expected, owning.Predict(rows[0]).Score);
+
+        var error = Assert.ThrowsExactly<ObjectDisposedException>(() => model.Transform(ml.Data.LoadFromEnumerable(rows)));
+        StringAssert.Contains(error.Message, "PredictionEngine");
+    }
+
+    private sealed class RegressionScore
+    {
+        public float Score { get; set; }
+    }
+
     private static void AssertFreshProcessAgrees(MLContext ml, ITransformer model, IDataView data, string task,
         Func<IDataView, IEnumerable<(string Label, float[] Scores)>> read)
     {

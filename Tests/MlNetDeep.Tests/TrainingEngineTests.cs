@@ -47,6 +47,30 @@ public sealed class TrainingEngineTests
     }
 
     [TestMethod]
+    public void ATiedValidationMetricWithALowerLossCountsAsProgress()
+    {
+        using var network = nn.Linear(1, 1);
+        using var optimizer = optim.SGD(network.parameters(), 0.1);
+        var context = new TrainingContext(network, optimizer, 20, 1, 0.1, higherMetricIsBetter: true, hasValidation: true, CancellationToken.None);
+        var stopping = new Engine.EarlyStopping(new EarlyStoppingOptions { Patience = 2, RestoreBestWeights = false });
+        stopping.OnTrainingBegin(context);
+        var epochs = new[] { (0.8, 1.0), (0.8, 0.9), (0.8, 0.8), (0.8, 0.85), (0.8, 0.9) };
+        var stoppedAfter = new List<bool>();
+        foreach (var (accuracy, loss) in epochs)
+        {
+            context.Epoch++;
+            stopping.OnEpochEnd(context, new EpochRecord
+            {
+                Epoch = context.Epoch, TrainLoss = loss, ValidationLoss = loss, ValidationMetric = accuracy,
+                MetricName = "accuracy", LearningRate = 0.1, Seconds = 0, DataSeconds = 0,
+            });
+            stoppedAfter.Add(context.StopRequested);
+        }
+
+        CollectionAssert.AreEqual(new[] { false, false, false, false, true }, stoppedAfter, "epochs 2 and 3 improved the loss at equal accuracy");
+    }
+
+    [TestMethod]
     public void WeightDecayShrinksTheWeights()
     {
         var ml = new MLContext(seed: 1);

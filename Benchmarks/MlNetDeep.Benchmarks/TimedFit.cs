@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using Microsoft.ML;
+
+namespace MlNetDeep.Benchmarks;
+
+/// <summary>
+/// One trainer Fit timed from the outside. The epoch reports split its wall time into preparation (reading and caching
+/// the data, building the network), the epochs (<see cref="EpochRecord.Seconds"/>) and export (ONNX and scoring chain).
+/// </summary>
+internal sealed record TimedFit(DeepPredictionTransformer Model, double WallSeconds, double PreparationSeconds, double ExportSeconds)
+{
+    public IReadOnlyList<EpochRecord> History => Model.History;
+
+    /// <summary>Fits the FeedForward trainer on <paramref name="keyedData"/>; takes over <paramref name="options"/>' Progress.</summary>
+    public static TimedFit Run(MLContext ml, IDataView keyedData, FeedForwardOptions options)
+    {
+        var reports = new EpochReportTimes();
+        options.Progress = reports;
+        var trainer = ml.MulticlassClassification.Trainers.FeedForward(options);
+        var start = Stopwatch.GetTimestamp();
+        var model = trainer.Fit(keyedData);
+        var end = Stopwatch.GetTimestamp();
+        var preparation = Stopwatch.GetElapsedTime(start, reports.Times[0]).TotalSeconds - model.History[0].Seconds;
+        var export = Stopwatch.GetElapsedTime(reports.Times[^1], end).TotalSeconds;
+        return new TimedFit(model, Stopwatch.GetElapsedTime(start, end).TotalSeconds, preparation, export);
+    }
+
+    /// <summary>Timestamps of the engine's end-of-epoch reports (delivered synchronously, unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class EpochReportTimes : IProgress<EpochRecord>
+    {
+        public List<long> Times { get; } = [];
+
+        public void Report(EpochRecord value) => Times.Add(Stopwatch.GetTimestamp());
+    }
+}
