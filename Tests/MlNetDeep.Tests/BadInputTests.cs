@@ -251,22 +251,4 @@ public sealed class BadInputTests
     {
         public string Label { get; set; } = "";
     }
-
-    private sealed class NumericLabelExample
-    {
-        public float Label { get; set; }
-
-        [VectorType(TestData.FeatureCount)]
-        public float[] Features { get; set; } = [];
-    }
-
-    private sealed class WeightedExample
-    {
-        public bool Label { get; set; }
-
-        [VectorType(TestData.FeatureCount)]
-        public float[] Features { get; set; } = [];
-
-        public float Weight { get; set; }
-    }
 }

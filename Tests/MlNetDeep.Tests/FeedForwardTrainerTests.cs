@@ -171,29 +171,11 @@ public sealed class FeedForwardTrainerTests
         Assert.IsGreaterThan(0.9, ml.BinaryClassification.Evaluate(model.Transform(test)).Accuracy);
     }
 
-    private sealed class NumericLabelExample
-    {
-        public float Label { get; set; }
-
-        [VectorType(TestData.FeatureCount)]
-        public float[] Features { get; set; } = [];
-    }
-
     private sealed class ScalarExample
     {
         public double X { get; set; }
 
         public float Label { get; set; }
-
-        public float Weight { get; set; }
-    }
-
-    private sealed class WeightedExample
-    {
-        public bool Label { get; set; }
-
-        [VectorType(TestData.FeatureCount)]
-        public float[] Features { get; set; } = [];
 
         public float Weight { get; set; }
     }

@@ -82,6 +82,25 @@ internal sealed class RegressionExample
     public float[] Features { get; set; } = [];
 }
 
+/// <summary>A multiclass example whose label is a class index (0, 1, …) rather than a key.</summary>
+internal sealed class NumericLabelExample
+{
+    public float Label { get; set; }
+
+    [VectorType(TestData.FeatureCount)]
+    public float[] Features { get; set; } = [];
+}
+
+internal sealed class WeightedExample
+{
+    public bool Label { get; set; }
+
+    [VectorType(TestData.FeatureCount)]
+    public float[] Features { get; set; } = [];
+
+    public float Weight { get; set; }
+}
+
 /// <summary>Records every epoch's weights, so tests can compare the returned model with a particular epoch.</summary>
 internal sealed class WeightRecorder : TrainingCallback
 {
