@@ -84,6 +84,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         ArgumentNullException.ThrowIfNull(trainData);
         Options.Validate();
         var columns = BindColumns(trainData.Schema);
+        var imageLayout = architecture.ImageLayoutOf(columns.Features);
         var seed = ResolveSeed();
         var device = Options.Device.Resolve();
         if (Options.NumberOfThreads is { } threads)
@@ -98,7 +99,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         try
         {
             network.to(device);
-            var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson()));
+            var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson(), imageLayout));
             var trained = new TrainedNetwork(spec, WeightTensor.ReadAll(network), task, data.ClassCount);
             var onnxInput = ScoringChain.OnnxInputName(columns.Features);
             var scoring = ScoringChain.Build(new MLContext(seed), trained.ToOnnx(onnxInput), columns.Features, task, classes, trainData);
@@ -154,30 +155,25 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         }
 
         NetworkBody body;
+        NetworkSpec spec;
         try
         {
-            body = architecture.Create(inputShape, outputSize);
+            body = architecture.Create(features, outputSize, normalize: data.FeatureStatistics is not null);
+            spec = new NetworkSpec(inputShape, body.Layers);
         }
         catch (InvalidOperationException e)
         {
             throw new ArgumentException($"The network does not fit feature column '{features.Name}' ({features.Size} values): {e.Message}", e);
         }
-        var layers = new List<LayerSpec>();
-        var modules = new List<nn.Module<Tensor, Tensor>>();
-        if (data.FeatureStatistics is { } statistics)
-        {
-            var layer = new StandardizeLayer(features.Size);
-            var standardize = (StandardizeModule)layer.CreateModule();
-            standardize.SetStatistics(statistics.Mean, statistics.Std);
-            layers.Add(layer);
-            modules.Add(standardize);
-        }
-        layers.AddRange(body.Layers);
-        modules.AddRange(body.Modules ?? body.Layers.Select(l => l.CreateModule()));
-        var spec = new NetworkSpec(inputShape, layers);
         if (!spec.OutputShape.SequenceEqual([outputSize]))
             throw new ArgumentException(
                 $"The network outputs [{string.Join(", ", spec.OutputShape)}] per example but {task.Name} of label '{Options.LabelColumnName}' needs [{outputSize}].");
+        var modules = body.Modules ?? body.Layers.Select(l => l.CreateModule()).ToArray();
+        for (var i = 0; i < modules.Count; i++)
+        {
+            if (body.Layers[i] is IInputStatisticsLayer statisticsLayer)
+                statisticsLayer.SetStatistics(modules[i], data.FeatureStatistics!);
+        }
         var network = nn.Sequential(modules.Select((m, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), m)));
         // The caller's own layers (a custom network) stay alive after Fit; only MlNetDeep-created ones are disposed.
         return (spec, network, body.Modules is null);

@@ -119,6 +119,9 @@ public class DeepTrainerOptions
     /// <summary>Fraction of the training data held out for validation when no validation data is passed to Fit (stratified by class for classification); 0 for none. Default 0.1.</summary>
     public double ValidationFraction { get; set; } = 0.1;
 
+    /// <summary>Random image transformations applied to training batches (image trainers only); null for none. Default null.</summary>
+    public ImageAugmentation? Augmentation { get; set; }
+
     /// <summary>Whether the network standardizes its inputs with per-feature statistics of the training data (saved in the model). Default true.</summary>
     public bool NormalizeFeatures { get; set; } = true;
 
@@ -179,6 +182,7 @@ public class DeepTrainerOptions
             Require(double.IsFinite(early.MinDelta) && early.MinDelta >= 0, "EarlyStopping.MinDelta", early.MinDelta, "must be 0 or more");
         }
         LearningRateSchedule?.Validate();
+        Augmentation?.Validate();
     }
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="option"/> unless <paramref name="valid"/>.</summary>

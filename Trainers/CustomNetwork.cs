@@ -1,3 +1,4 @@
+using MlNetDeep.Data;
 using MlNetDeep.Networks;
 using static TorchSharp.torch;
 
@@ -9,9 +10,12 @@ namespace MlNetDeep;
 /// </summary>
 internal sealed class CustomNetworkArchitecture(nn.Module network) : NetworkArchitecture
 {
-    public override NetworkBody Create(long[] inputShape, long outputSize)
+    public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
-        var (spec, modules) = NetworkSpec.Describe(network, inputShape);
-        return new NetworkBody(spec.Layers, modules);
+        var (spec, modules) = NetworkSpec.Describe(network, [features.Size]);
+        if (!normalize)
+            return new NetworkBody(spec.Layers, modules);
+        var standardize = new StandardizeLayer(features.Size);
+        return new NetworkBody([standardize, .. spec.Layers], [standardize.CreateModule(), .. modules]);
     }
 }

@@ -3,8 +3,11 @@ using Microsoft.ML.Data;
 
 namespace MlNetDeep.Data;
 
-/// <summary>A bound feature column: a fixed-size Single or Double vector, or a Single or Double scalar, read as float32.</summary>
-internal sealed record FeatureColumn(string Name, int Size, bool IsDouble, bool IsScalar)
+/// <summary>
+/// A bound feature column: a fixed-size Single or Double vector, or a Single or Double scalar, read as float32.
+/// <paramref name="Dimensions"/> are the vector's declared dimensions (e.g. channels, height, width from ExtractPixels).
+/// </summary>
+internal sealed record FeatureColumn(string Name, int Size, bool IsDouble, bool IsScalar, int[] Dimensions)
 {
     /// <summary>Whether ML.NET's OnnxTransformer can read the column as is (a known-size Single vector).</summary>
     public bool IsOnnxReady => !IsDouble && !IsScalar;
@@ -32,7 +35,8 @@ internal sealed record FeatureColumn(string Name, int Size, bool IsDouble, bool 
             throw new ArgumentOutOfRangeException(nameof(name),
                 $"Feature column '{name}' is a variable-size vector ({type}); MlNetDeep needs a fixed size (e.g. from Concatenate, ResizeImages + ExtractPixels, or a [VectorType(n)] field).");
         var size = type is VectorDataViewType known ? known.Size : 1;
-        return new FeatureColumn(name, size, itemType == NumberDataViewType.Double, type is not VectorDataViewType);
+        var dimensions = type is VectorDataViewType withDimensions ? withDimensions.Dimensions.ToArray() : [1];
+        return new FeatureColumn(name, size, itemType == NumberDataViewType.Double, type is not VectorDataViewType, dimensions);
     }
 
     /// <summary>A reader that copies the current row's features into a span of <see cref="Size"/> floats.</summary>

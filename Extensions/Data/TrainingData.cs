@@ -67,7 +67,7 @@ internal sealed class TrainingData : IDisposable
                 throw new ArgumentException(
                     $"Label column '{columns.Label.Name}' has type {validationColumns.Label.Column.Type} in the validation data but {columns.Label.Column.Type} in the training data.");
             var validationFeatures = FeatureColumn.Bind(validationData.Schema, columns.Features.Name);
-            if (validationFeatures != columns.Features)
+            if (validationFeatures.Size != columns.Features.Size)
                 throw new ArgumentException(
                     $"Feature column '{columns.Features.Name}' has {validationFeatures.Size} values in the validation data but {columns.Features.Size} in the training data.");
             var validationTable = ExampleTable.Read(validationData, validationColumns, cache, "validation data", cancellation);

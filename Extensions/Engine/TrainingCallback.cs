@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using MlNetDeep.Networks;
-using static TorchSharp.torch;
+using TorchSharp;
 
 namespace MlNetDeep;
 
@@ -21,6 +21,12 @@ public abstract class TrainingCallback
 
     /// <summary>Before each batch's forward pass.</summary>
     public virtual void OnBatchBegin(TrainingContext context) { }
+
+    /// <summary>
+    /// Before each training batch's forward pass, with the batch's features; returns the features to train on (e.g.
+    /// augmented). Never called for validation batches or scoring.
+    /// </summary>
+    public virtual torch.Tensor OnTrainingBatch(TrainingContext context, torch.Tensor features) => features;
 
     /// <summary>After the backward pass, before the optimizer step: gradients are available.</summary>
     public virtual void OnAfterBackward(TrainingContext context) { }

@@ -8,8 +8,9 @@ public sealed class TrainingContext
     private readonly List<EpochRecord> history = [];
 
     internal TrainingContext(nn.Module network, optim.Optimizer optimizer, int numberOfEpochs, long stepsPerEpoch,
-        double baseLearningRate, bool higherMetricIsBetter, bool hasValidation, CancellationToken cancellation)
+        double baseLearningRate, bool higherMetricIsBetter, bool hasValidation, CancellationToken cancellation, int seed = 0)
     {
+        Seed = seed;
         Network = network;
         Optimizer = optimizer;
         NumberOfEpochs = numberOfEpochs;
@@ -19,6 +20,9 @@ public sealed class TrainingContext
         HasValidation = hasValidation;
         CancellationToken = cancellation;
     }
+
+    /// <summary>The run's seed (from the options or the MLContext), for callbacks that need their own random numbers.</summary>
+    public int Seed { get; }
 
     /// <summary>The network being trained.</summary>
     public nn.Module Network { get; }

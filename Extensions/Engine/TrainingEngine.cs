@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MlNetDeep.Data;
+using MlNetDeep.Networks;
 using MlNetDeep.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,7 +15,8 @@ internal sealed record TrainingSetup(
     DeepTrainerOptions Options,
     int Seed,
     Device Device,
-    string NetworkJson);
+    string NetworkJson,
+    ImageLayout? ImageLayout);
 
 /// <summary>
 /// The one training loop every MlNetDeep trainer runs: batches through forward, loss, backward and optimizer step, a
@@ -24,13 +26,13 @@ internal static class TrainingEngine
 {
     public static IReadOnlyList<EpochRecord> Train(TrainingSetup setup)
     {
-        var (network, task, data, options, _, device, _) = setup;
+        var (network, task, data, options, seed, _, _, imageLayout) = setup;
         using var optimizer = CreateOptimizer(network, options);
         using var classWeights = ClassWeights(setup);
         var stepsPerEpoch = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
         var context = new TrainingContext(network, optimizer, options.NumberOfEpochs, stepsPerEpoch, options.LearningRate,
-            task.HigherMetricIsBetter, data.Validation is not null, options.CancellationToken);
-        var callbacks = Callbacks(options);
+            task.HigherMetricIsBetter, data.Validation is not null, options.CancellationToken, seed);
+        var callbacks = Callbacks(options, imageLayout);
         var checkpoints = options.CheckpointFolder is null ? null : new CheckpointStore(options.CheckpointFolder);
 
         foreach (var callback in callbacks)
@@ -64,14 +66,17 @@ internal static class TrainingEngine
         }
 
         foreach (var callback in callbacks)
+        {
             callback.OnTrainingEnd(context);
+            (callback as ImageAugmenter)?.Dispose();
+        }
         network.eval();
         return context.History;
     }
 
     private static (double Loss, double DataSeconds) TrainEpoch(TrainingContext context, TrainingSetup setup, Tensor? classWeights, IReadOnlyList<TrainingCallback> callbacks)
     {
-        var (network, task, data, options, _, _, _) = setup;
+        var (network, task, data, options, _, _, _, _) = setup;
         network.train();
         double lossSum = 0, weightSum = 0;
         var dataWatch = new Stopwatch();
@@ -90,8 +95,11 @@ internal static class TrainingEngine
             batchIndex++;
             foreach (var callback in callbacks)
                 callback.OnBatchBegin(context);
+            var features = batch.Features;
+            foreach (var callback in callbacks)
+                features = callback.OnTrainingBatch(context, features);
             context.Optimizer.zero_grad();
-            var output = network.forward(batch.Features);
+            var output = network.forward(features);
             var weights = SampleWeights(batch, classWeights);
             var loss = WeightedMean(task.Losses(output, batch.Targets), weights);
             var lossValue = loss.item<float>();
@@ -152,7 +160,7 @@ internal static class TrainingEngine
 
     private static Tensor? ClassWeights(TrainingSetup setup)
     {
-        var (_, task, data, options, _, device, _) = setup;
+        var (_, task, data, options, _, device, _, _) = setup;
         if (!task.IsClassification || (options.ClassWeights is null && !options.BalanceClasses))
             return null;
         float[] weights;
@@ -174,9 +182,12 @@ internal static class TrainingEngine
         return tensor(weights, device: device);
     }
 
-    private static List<TrainingCallback> Callbacks(DeepTrainerOptions options)
+    private static List<TrainingCallback> Callbacks(DeepTrainerOptions options, ImageLayout? imageLayout)
     {
         var callbacks = new List<TrainingCallback>();
+        if (options.Augmentation is { } augmentation)
+            callbacks.Add(new ImageAugmenter(augmentation, imageLayout
+                ?? throw new ArgumentException("Option Augmentation needs image input: use an image trainer (e.g. ConvolutionalNetwork).")));
         if (options.LearningRateSchedule is { } schedule)
             callbacks.Add(schedule);
         if (options.GradientClipNorm is { } maxNorm)

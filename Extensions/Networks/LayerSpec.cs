@@ -15,6 +15,14 @@ namespace MlNetDeep.Networks;
 [JsonDerivedType(typeof(ActivationLayer), "activation")]
 [JsonDerivedType(typeof(DropoutLayer), "dropout")]
 [JsonDerivedType(typeof(BatchNormLayer), "batchnorm")]
+[JsonDerivedType(typeof(InputLayoutLayer), "input_layout")]
+[JsonDerivedType(typeof(ChannelStandardizeLayer), "channel_standardize")]
+[JsonDerivedType(typeof(Conv2dLayer), "conv2d")]
+[JsonDerivedType(typeof(BatchNorm2dLayer), "batchnorm2d")]
+[JsonDerivedType(typeof(Pool2dLayer), "pool2d")]
+[JsonDerivedType(typeof(GlobalAveragePoolLayer), "global_average_pool")]
+[JsonDerivedType(typeof(FlattenLayer), "flatten")]
+[JsonDerivedType(typeof(ResidualBlockLayer), "residual_block")]
 public abstract record LayerSpec
 {
     internal abstract nn.Module<Tensor, Tensor> CreateModule();
@@ -32,11 +40,37 @@ public abstract record LayerSpec
                 $"{layer} expects {features} input features but receives shape [{string.Join(", ", inputShape)}].");
         return inputShape;
     }
+
+    private protected static long[] RequireChannels(long[] inputShape, long channels, string layer)
+    {
+        if (inputShape.Length != 3 || inputShape[0] != channels)
+            throw new InvalidOperationException(
+                $"{layer} expects an image with {channels} channels (channels, height, width) but receives shape [{string.Join(", ", inputShape)}].");
+        return inputShape;
+    }
+
+    /// <summary>The output length of a sliding window along one image dimension.</summary>
+    private protected static long Slide(long size, long kernel, long stride, long padding, string layer)
+    {
+        var output = (size + 2 * padding - kernel) / stride + 1;
+        if (size + 2 * padding < kernel || output < 1)
+            throw new InvalidOperationException($"{layer} with a {kernel}×{kernel} window does not fit an image side of {size} (padding {padding}).");
+        return output;
+    }
+}
+
+/// <summary>A layer whose values come from statistics of the training inputs (set once, before training).</summary>
+internal interface IInputStatisticsLayer
+{
+    void SetStatistics(nn.Module module, Data.FeatureStatistics statistics);
 }
 
 /// <summary>Per-feature standardization <c>(x - mean) * scale</c>, with statistics computed from the training data and saved in the model.</summary>
-public sealed record StandardizeLayer(long Features) : LayerSpec
+public sealed record StandardizeLayer(long Features) : LayerSpec, IInputStatisticsLayer
 {
+    void IInputStatisticsLayer.SetStatistics(nn.Module module, Data.FeatureStatistics statistics) =>
+        ((StandardizeModule)module).SetStatistics(statistics.Mean, statistics.Std);
+
     internal override nn.Module<Tensor, Tensor> CreateModule() => new StandardizeModule(Features);
 
     internal override long[] OutputShape(long[] inputShape) => RequireFeatures(inputShape, Features, "Standardize");

@@ -1,15 +1,20 @@
+using MlNetDeep.Data;
 using static TorchSharp.torch;
 
 namespace MlNetDeep.Networks;
 
-/// <summary>The body of a network, before the optional input standardization MlNetDeep puts in front.</summary>
+/// <summary>A network's layers, and — for a network the caller built — the modules that implement them.</summary>
 internal sealed record NetworkBody(IReadOnlyList<LayerSpec> Layers, IReadOnlyList<nn.Module<Tensor, Tensor>>? Modules = null);
 
 /// <summary>
-/// An architecture: builds the network body for an input shape and the output size the task needs. Architectures that
-/// are defined by options return layer definitions; a user's own TorchSharp network returns its modules as well.
+/// An architecture: builds the whole network for a feature column and the output size the task needs, with input
+/// normalization (an <see cref="IInputStatisticsLayer"/>, filled from the training data) when asked for. Architectures
+/// defined by options return layer definitions; a user's own TorchSharp network also returns its modules.
 /// </summary>
 internal abstract class NetworkArchitecture
 {
-    public abstract NetworkBody Create(long[] inputShape, long outputSize);
+    public abstract NetworkBody Create(FeatureColumn features, long outputSize, bool normalize);
+
+    /// <summary>The image the network reads from the feature column, for architectures that take images (and augmentation).</summary>
+    public virtual ImageLayout? ImageLayoutOf(FeatureColumn features) => null;
 }

@@ -91,10 +91,32 @@ public sealed record NetworkSpec
             new BatchNormLayer(norm.num_features, norm.eps, norm.momentum.Value),
         BatchNorm1d => throw new NotSupportedException(
             $"Layer '{path}' (BatchNorm1d) must have affine=true, track_running_stats=true and a momentum to be exported."),
+        BatchNorm2d norm when norm.affine && norm.track_running_stats && norm.momentum is not null =>
+            new BatchNorm2dLayer(norm.num_features, norm.eps, norm.momentum.Value),
+        BatchNorm2d => throw new NotSupportedException(
+            $"Layer '{path}' (BatchNorm2d) must have affine=true, track_running_stats=true and a momentum to be exported."),
+        Conv2d { padding: { } padding } conv when IsSquare(conv.kernel_size) && IsSquare(conv.stride) && IsSquare(padding) && conv.dilation.All(d => d == 1)
+                                                 && conv.groups == 1 && conv.padding_type is null && conv.padding_mode == TorchSharp.PaddingModes.Zeros =>
+            new Conv2dLayer(conv.in_channels, conv.out_channels, conv.kernel_size[0], conv.stride[0], padding[0], conv.bias is not null),
+        Conv2d => throw new NotSupportedException(
+            $"Layer '{path}' (Conv2d) must have square kernel, stride and numeric zero padding, dilation 1 and groups 1 to be exported."),
+        MaxPool2d pool when IsSquare(pool.kernel_size) && IsSquare(pool.stride!) && IsSquare(pool.padding!) && !pool.ceil_mode && pool.dilation!.All(d => d == 1) =>
+            new Pool2dLayer(PoolingKind.Max, pool.kernel_size[0], pool.stride[0], pool.padding[0]),
+        AvgPool2d pool when IsSquare(pool.kernel_size) && IsSquare(pool.stride!) && IsSquare(pool.padding!) && !pool.ceil_mode && pool.count_include_pad && pool.divisor_override is null =>
+            new Pool2dLayer(PoolingKind.Average, pool.kernel_size[0], pool.stride[0], pool.padding[0]),
+        MaxPool2d or AvgPool2d => throw new NotSupportedException(
+            $"Layer '{path}' ({module.GetType().Name}) must have square window, stride and padding, no ceil_mode (and count_include_pad for averages) to be exported."),
+        Flatten flatten when flatten.start_dim == 1 && flatten.end_dim == -1 => new FlattenLayer(),
+        Unflatten unflatten when unflatten.dim == 1 && unflatten.unflattened_size.Length == 3 =>
+            new InputLayoutLayer(unflatten.unflattened_size[0], unflatten.unflattened_size[1], unflatten.unflattened_size[2]),
+        Flatten or Unflatten => throw new NotSupportedException(
+            $"Layer '{path}' ({module.GetType().Name}) is supported only as Flatten() of everything after the batch dimension or Unflatten(1, [channels, height, width])."),
         _ => throw new NotSupportedException(
             $"Layer '{path}' ({module.GetType().Name}) is not supported by MlNetDeep's ONNX export. Supported layers: " +
-            "Sequential, Linear, ReLU, LeakyReLU, ELU, GELU, Tanh, Sigmoid, SiLU, Dropout, BatchNorm1d, Identity."),
+            "Sequential, Linear, ReLU, LeakyReLU, ELU, GELU, Tanh, Sigmoid, SiLU, Dropout, BatchNorm1d, BatchNorm2d, Conv2d, MaxPool2d, AvgPool2d, Flatten, Unflatten, Identity."),
     };
+
+    private static bool IsSquare(long[] values) => values.Length == 2 ? values[0] == values[1] : values.Length == 1;
 
     private sealed record SerializedSpec(long[] InputShape, LayerSpec[] Layers);
 }

@@ -56,7 +56,7 @@ try
     Console.WriteLine($"Rows:     {RowCount(trainData)} training, {RowCount(testData)} test; features {trainData.Schema["Features"].Type}");
 
     Console.WriteLine();
-    Console.WriteLine($"=== Training: feed-forward network, at most {epochs} epochs ===");
+    Console.WriteLine($"=== Training: convolutional network, at most {epochs} epochs ===");
     Console.WriteLine("epoch  train loss  valid. loss  valid. accuracy  learning rate  seconds");
     var history = new List<EpochRecord>();
     var progress = new EpochReporter(record =>

@@ -32,6 +32,28 @@ public sealed class InputPipelineTests
     }
 
     [TestMethod]
+    public void InterleavedColourPixelsTrainAConvolutionalNetwork()
+    {
+        var ml = new MLContext(seed: 1);
+        using var folder = new TemporaryFolder();
+        var data = Path.Combine(AppContext.BaseDirectory, "Data", "fashion-mnist");
+        var train = WriteImages(ml, folder, "train", ml.Data.LoadIdxImages(Path.Combine(data, "train-images-idx3-ubyte.gz"), Path.Combine(data, "train-labels-idx1-ubyte.gz"), IdxImages.FashionMnistClassNames), 1000);
+        var test = WriteImages(ml, folder, "test", ml.Data.LoadIdxImages(Path.Combine(data, "t10k-images-idx3-ubyte.gz"), Path.Combine(data, "t10k-labels-idx1-ubyte.gz"), IdxImages.FashionMnistClassNames), 300);
+        var options = new ConvolutionalNetworkOptions { PixelLayout = PixelLayout.ChannelsLast, Blocks = [new(8), new(16)], NumberOfEpochs = 8, Seed = 1, BatchSize = 32 };
+        var pipeline = ml.Transforms.LoadImages("Image", folder.Path, "ImagePath")
+            .Append(ml.Transforms.ResizeImages("Image", 20, 20))
+            .Append(ml.Transforms.ExtractPixels("Features", "Image", interleavePixelColors: true))
+            .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
+            .Append(ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options));
+
+        var model = pipeline.Fit(train);
+
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 20, 20, 3), model.GetOutputSchema(train.Schema)["Features"].Type, "height, width, channels");
+        Assert.AreEqual(new Networks.InputLayoutLayer(3, 20, 20, ChannelsLast: true), model.LastTransformer.Network.Spec.Layers[0]);
+        Assert.IsGreaterThan(0.65, ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy);
+    }
+
+    [TestMethod]
     public void DoubleVectorFeaturesAreConvertedForTheOnnxScorer()
     {
         var ml = new MLContext(seed: 1);

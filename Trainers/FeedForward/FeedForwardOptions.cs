@@ -1,3 +1,4 @@
+using MlNetDeep.Data;
 using MlNetDeep.Networks;
 
 namespace MlNetDeep;
@@ -42,10 +43,12 @@ public sealed class FeedForwardOptions : DeepTrainerOptions
 /// <summary>The feed-forward architecture: Linear → [BatchNorm] → activation → [Dropout] per hidden layer, then a Linear output layer.</summary>
 internal sealed class FeedForwardArchitecture(FeedForwardOptions options) : NetworkArchitecture
 {
-    public override NetworkBody Create(long[] inputShape, long outputSize)
+    public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
         var layers = new List<LayerSpec>();
-        var width = inputShape.Aggregate(1L, (a, b) => a * b);
+        long width = features.Size;
+        if (normalize)
+            layers.Add(new StandardizeLayer(width));
         foreach (var size in options.HiddenLayerSizes)
         {
             layers.Add(new LinearLayer(width, size));
