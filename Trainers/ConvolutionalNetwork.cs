@@ -67,6 +67,12 @@ public sealed class ConvolutionalNetworkOptions : DeepTrainerOptions
     /// <summary>How pixels lie in the feature vector. Default <see cref="PixelLayout.ChannelsFirst"/> (ExtractPixels' default).</summary>
     public PixelLayout PixelLayout { get; set; } = PixelLayout.ChannelsFirst;
 
+    /// <summary>Per-channel means for input standardization (e.g. ImageNet's); null to compute them from the training images. Default null.</summary>
+    public IReadOnlyList<double>? ChannelMean { get; set; }
+
+    /// <summary>Per-channel standard deviations for input standardization; null to compute them from the training images. Default null.</summary>
+    public IReadOnlyList<double>? ChannelStd { get; set; }
+
     /// <summary>The convolution blocks, input side first. Default: 32 and 64 channels, each with batch normalization, ReLU and 2×2 max pooling.</summary>
     public IReadOnlyList<ConvolutionBlock> Blocks { get; set; } = [new(32), new(64)];
 
@@ -84,6 +90,11 @@ public sealed class ConvolutionalNetworkOptions : DeepTrainerOptions
     {
         base.Validate();
         Require(ImageShape is null || ImageShape is { Channels: >= 1, Height: >= 1, Width: >= 1 }, nameof(ImageShape), ImageShape, "must be positive in every dimension");
+        Require((ChannelMean is null) == (ChannelStd is null), nameof(ChannelMean), ChannelMean is null ? "null" : "set", "and ChannelStd must be given together");
+        Require(ChannelStd is null || ChannelStd.All(s => double.IsFinite(s) && s > 0), nameof(ChannelStd),
+            ChannelStd is null ? null : string.Join(", ", ChannelStd), "must be positive");
+        Require(ChannelMean is null || ChannelMean.All(double.IsFinite), nameof(ChannelMean),
+            ChannelMean is null ? null : string.Join(", ", ChannelMean), "must be finite");
         Require(Blocks is not null, nameof(Blocks), Blocks, "must be a list (possibly empty)");
         for (var i = 0; i < Blocks!.Count; i++)
         {
@@ -115,7 +126,11 @@ internal sealed class ConvolutionalArchitecture(ConvolutionalNetworkOptions opti
         var channelsLast = options.PixelLayout == PixelLayout.ChannelsLast;
         var layers = new List<LayerSpec> { new InputLayoutLayer(image.Channels, image.Height, image.Width, channelsLast) };
         if (normalize)
-            layers.Add(new ChannelStandardizeLayer(image.Channels, channelsLast));
+        {
+            if (options.ChannelMean is { } mean && (mean.Count != image.Channels || options.ChannelStd!.Count != image.Channels))
+                throw new ArgumentException($"Options ChannelMean and ChannelStd need one value per channel; the images have {image.Channels}.");
+            layers.Add(new ChannelStandardizeLayer(image.Channels, channelsLast, options.ChannelMean?.ToArray(), options.ChannelStd?.ToArray()));
+        }
         long channels = image.Channels;
         foreach (var block in options.Blocks)
         {

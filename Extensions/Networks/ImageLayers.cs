@@ -24,8 +24,11 @@ public sealed record InputLayoutLayer(long Channels, long Height, long Width, bo
     }
 }
 
-/// <summary>Per-channel standardization <c>(x - mean[c]) * scale[c]</c> with statistics of the training images, saved in the model.</summary>
-public sealed record ChannelStandardizeLayer(long Channels, bool FromChannelsLast = false) : LayerSpec, IInputStatisticsLayer
+/// <summary>
+/// Per-channel standardization <c>(x - mean[c]) / std[c]</c>, saved in the model: with the given <paramref name="Mean"/> and
+/// <paramref name="Std"/>, or else with statistics of the training images.
+/// </summary>
+public sealed record ChannelStandardizeLayer(long Channels, bool FromChannelsLast = false, double[]? Mean = null, double[]? Std = null) : LayerSpec, IInputStatisticsLayer
 {
     internal override nn.Module<Tensor, Tensor> CreateModule() => new ChannelStandardizeModule(Channels);
 
@@ -40,6 +43,11 @@ public sealed record ChannelStandardizeLayer(long Channels, bool FromChannelsLas
     /// <summary>Channel statistics from per-feature ones: a channel's mean is its pixels' mean, its variance E[x²] − mean².</summary>
     void IInputStatisticsLayer.SetStatistics(nn.Module module, Data.FeatureStatistics statistics)
     {
+        if (Mean is not null && Std is not null)
+        {
+            ((ChannelStandardizeModule)module).SetStatistics(Mean, Std);
+            return;
+        }
         var channels = (int)Channels;
         var pixels = statistics.Mean.Length / channels;
         var mean = new double[channels];

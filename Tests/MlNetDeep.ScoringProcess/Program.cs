@@ -15,6 +15,9 @@ var model = ml.Model.Load(modelPath, out _);
 var inputs = File.ReadAllLines(inputPath)
     .Select(line => new ModelInput { Features = line.Split('\t').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray() })
     .ToArray();
+// The model's Features column has a fixed size, which the engine's input type must declare.
+var inputSchema = SchemaDefinition.Create(typeof(ModelInput));
+inputSchema[nameof(ModelInput.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, inputs[0].Features.Length);
 var lines = task switch
 {
     "multiclass" => Predict<MulticlassOutput>(o => o.PredictedLabel, o => o.Score),
@@ -28,7 +31,7 @@ return 0;
 
 IEnumerable<string> Predict<TOutput>(Func<TOutput, string> label, Func<TOutput, float[]> scores) where TOutput : class, new()
 {
-    using var engine = ml.Model.CreatePredictionEngine<ModelInput, TOutput>(model);
+    using var engine = ml.Model.CreatePredictionEngine<ModelInput, TOutput>(model, inputSchemaDefinition: inputSchema);
     return inputs.Select(input => engine.Predict(input))
         .Select(output => label(output) + "\t" + string.Join('\t', scores(output).Select(s => s.ToString("R", CultureInfo.InvariantCulture))))
         .ToArray();
@@ -36,7 +39,6 @@ IEnumerable<string> Predict<TOutput>(Func<TOutput, string> label, Func<TOutput, 
 
 internal sealed class ModelInput
 {
-    [VectorType(10)]
     public float[] Features { get; set; } = [];
 }
 

@@ -165,6 +165,12 @@ public sealed class ConvolutionalNetworkTests
             Assert.AreEqual(mean, network.Weights["1.mean"].Values.Single(), 1e-5);
             Assert.AreEqual(1 / std, network.Weights["1.scale"].Values.Single(), 1e-4);
         }
+
+        options.ChannelMean = [0.5];
+        options.ChannelStd = [0.25];
+        var given = ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options).Fit(data).Network;
+        Assert.AreEqual(0.5f, given.Weights["1.mean"].Values.Single());
+        Assert.AreEqual(4f, given.Weights["1.scale"].Values.Single(), "given statistics are used as they are");
     }
 
     [TestMethod]

@@ -54,6 +54,25 @@ public sealed class SaveLoadTests
     }
 
     [TestMethod]
+    public void ConvolutionalModelScoresTheSameInAFreshProcess()
+    {
+        var ml = new MLContext(seed: 1);
+        var images = ConvolutionalNetworkTests.Bars(150, seed: 1);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(images)).Transform(ml.Data.LoadFromEnumerable(images));
+        var options = new ConvolutionalNetworkOptions
+        {
+            NumberOfEpochs = 2, Seed = 3, BatchSize = 32, HiddenLayerSizes = [16],
+            Blocks = [new(4) { Pooling = PoolingKind.Average }, new(8) { Residual = true, Stride = 2, Pooling = PoolingKind.None }],
+        };
+        var model = ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options)
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+            .Fit(data);
+
+        AssertFreshProcessAgrees(ml, model, data, "multiclass", scored =>
+            scored.GetColumn<string>("PredictedLabel").Zip(scored.GetColumn<float[]>("Score"), (label, score) => (label, score)));
+    }
+
+    [TestMethod]
     public void TheOnnxFileComputesWhatTheTrainedNetworkComputes()
     {
         var ml = new MLContext(seed: 1);
