@@ -110,6 +110,9 @@ public class DeepTrainerOptions
     /// <summary>Clips the global gradient norm to this value, or null for no clipping. Default null.</summary>
     public double? GradientClipNorm { get; set; }
 
+    /// <summary>Label smoothing for classification: the training loss aims at 1 − ε for the true class and spreads ε over all classes. Default 0.</summary>
+    public double LabelSmoothing { get; set; }
+
     /// <summary>Per-class loss weights for classification, indexed by class (key index); null for equal weights. Default null.</summary>
     public IReadOnlyList<float>? ClassWeights { get; set; }
 
@@ -171,6 +174,7 @@ public class DeepTrainerOptions
         Require(GradientClipNorm is null || (double.IsFinite(GradientClipNorm.Value) && GradientClipNorm > 0), nameof(GradientClipNorm), GradientClipNorm, "must be a positive number");
         Require(ClassWeights is null || ClassWeights.All(w => float.IsFinite(w) && w >= 0) && ClassWeights.Any(w => w > 0),
             nameof(ClassWeights), ClassWeights is null ? null : string.Join(", ", ClassWeights), "must be finite, not negative, and not all 0");
+        Require(LabelSmoothing is >= 0 and < 1, nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 1)");
         Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "must be in [0, 1)");
         Require(ShuffleBufferSize >= 1, nameof(ShuffleBufferSize), ShuffleBufferSize, "must be at least 1");
         Require(NumberOfThreads is null or >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1");

@@ -32,6 +32,8 @@ internal static class TrainingEngine
         var stepsPerEpoch = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
         var context = new TrainingContext(network, optimizer, options.NumberOfEpochs, stepsPerEpoch, options.LearningRate,
             task.HigherMetricIsBetter, data.Validation is not null, options.CancellationToken, seed);
+        if (options.LabelSmoothing > 0 && !task.IsClassification)
+            throw new ArgumentException("Option LabelSmoothing applies to classification; set it to 0 for regression.");
         var callbacks = Callbacks(options, imageLayout);
         var checkpoints = options.CheckpointFolder is null ? null : new CheckpointStore(options.CheckpointFolder);
 
@@ -101,7 +103,7 @@ internal static class TrainingEngine
             context.Optimizer.zero_grad();
             var output = network.forward(features);
             var weights = SampleWeights(batch, classWeights);
-            var loss = WeightedMean(task.Losses(output, batch.Targets), weights);
+            var loss = WeightedMean(task.Losses(output, batch.Targets, options.LabelSmoothing), weights);
             var lossValue = loss.item<float>();
             if (!float.IsFinite(lossValue))
                 throw new TrainingDivergedException(

@@ -43,8 +43,8 @@ internal sealed class BinaryTask : PredictionTask
 
     public override long OutputSize(int classCount) => 1;
 
-    public override Tensor Losses(Tensor output, Tensor target) =>
-        nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), target, reduction: nn.Reduction.None);
+    public override Tensor Losses(Tensor output, Tensor target, double labelSmoothing = 0) =>
+        nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), labelSmoothing > 0 ? target * (1 - labelSmoothing) + labelSmoothing / 2 : target, reduction: nn.Reduction.None);
 
     public override Tensor MetricTerms(Tensor output, Tensor target) => output.squeeze(1).gt(0).to(ScalarType.Float32).eq(target).to(ScalarType.Float32);
 

@@ -51,8 +51,8 @@ internal sealed class MulticlassTask : PredictionTask
 
     public override long OutputSize(int classCount) => classCount;
 
-    public override Tensor Losses(Tensor output, Tensor target) =>
-        nn.functional.cross_entropy(output, target, reduction: nn.Reduction.None);
+    public override Tensor Losses(Tensor output, Tensor target, double labelSmoothing = 0) =>
+        nn.functional.cross_entropy(output, target, reduction: nn.Reduction.None, label_smoothing: labelSmoothing);
 
     public override Tensor MetricTerms(Tensor output, Tensor target) => output.argmax(1).eq(target).to(ScalarType.Float32);
 

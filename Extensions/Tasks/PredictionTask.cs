@@ -45,8 +45,11 @@ internal abstract class PredictionTask
     /// <summary>The size of the network's output layer.</summary>
     public abstract long OutputSize(int classCount);
 
-    /// <summary>Unreduced per-example loss of raw network outputs <c>[B, out]</c> against targets <c>[B]</c>.</summary>
-    public abstract Tensor Losses(Tensor output, Tensor target);
+    /// <summary>
+    /// Unreduced per-example loss of raw network outputs <c>[B, out]</c> against targets <c>[B]</c>; classification tasks
+    /// soften the targets by <paramref name="labelSmoothing"/> (training only).
+    /// </summary>
+    public abstract Tensor Losses(Tensor output, Tensor target, double labelSmoothing = 0);
 
     /// <summary>Per-example terms whose mean gives the metric before <see cref="FinishMetric"/>.</summary>
     public abstract Tensor MetricTerms(Tensor output, Tensor target);

@@ -42,7 +42,7 @@ internal sealed class RegressionTask : PredictionTask
 
     public override long OutputSize(int classCount) => 1;
 
-    public override Tensor Losses(Tensor output, Tensor target) => output.squeeze(1).sub(target).square();
+    public override Tensor Losses(Tensor output, Tensor target, double labelSmoothing = 0) => output.squeeze(1).sub(target).square();
 
     public override Tensor MetricTerms(Tensor output, Tensor target) => output.squeeze(1).sub(target).square();
 

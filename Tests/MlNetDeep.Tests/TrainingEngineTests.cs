@@ -218,6 +218,29 @@ public sealed class TrainingEngineTests
     }
 
     [TestMethod]
+    public void LabelSmoothingKeepsTheModelFromCertainty()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = Blobs(ml);
+        double MeanTopProbability(double smoothing)
+        {
+            var options = Plain(40);
+            options.LabelSmoothing = smoothing;
+            var scores = ml.MulticlassClassification.Trainers.FeedForward(options).Fit(data).Transform(data).GetColumn<float[]>("Score");
+            return scores.Average(s => s.Max());
+        }
+
+        Assert.IsGreaterThan(0.98, MeanTopProbability(0));
+        var smoothed = MeanTopProbability(0.3);
+        Assert.IsLessThan(1 - 0.3 + 0.3 / 3 + 0.02, smoothed, "the loss is lowest at 1 − ε + ε/K = 0.8");
+        Assert.IsGreaterThan(0.7, smoothed);
+        var regression = Plain(1);
+        regression.LabelSmoothing = 0.1;
+        var error = Assert.ThrowsExactly<ArgumentException>(() => ml.Regression.Trainers.FeedForward(regression).Fit(ml.Data.LoadFromEnumerable(TestData.Smooth(30, 2))));
+        StringAssert.Contains(error.Message, "LabelSmoothing applies to classification");
+    }
+
+    [TestMethod]
     public void ProgressReportsEveryEpochWithItsNumbers()
     {
         var ml = new MLContext(seed: 1);
