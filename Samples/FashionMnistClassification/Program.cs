@@ -74,15 +74,23 @@ try
     Console.WriteLine("=== Evaluation on the test data ===");
     var metrics = ModelBuilder.Evaluate(ml, model, testData);
     Console.WriteLine($"Micro accuracy: {metrics.MicroAccuracy:P2}   Macro accuracy: {metrics.MacroAccuracy:P2}   Log-loss: {metrics.LogLoss:F4}");
-    var labels = model.GetOutputSchema(testData.Schema).GetClassLabels(); // class names in Score order
-    Console.WriteLine("class          accuracy (recall)  precision");
-    for (var c = 0; c < labels.Length; c++)
-        Console.WriteLine($"{labels[c],-13}  {metrics.ConfusionMatrix.PerClassRecall[c],17:P1}  {metrics.ConfusionMatrix.PerClassPrecision[c],9:P1}");
+    // MlNetDeep's report adds F1, top-k accuracy and calibration to ML.NET's metrics (MlNetDeep.Evaluators).
+    var report = ml.MulticlassClassification.EvaluateReport(model.Transform(testData));
+    Console.WriteLine($"Macro F1: {report.MacroF1:F4}   Top-3 accuracy: {report.TopK(3):P2}   Expected calibration error: {report.Calibration?.ExpectedCalibrationError:F4}");
+    Console.WriteLine("class          precision  recall (accuracy)      F1  support");
+    foreach (var c in report.PerClass)
+        Console.WriteLine($"{c.Label,-13}  {c.Precision,9:P1}  {c.Recall,17:P1}  {c.F1Score,6:F3}  {c.Support,7}");
 
     Console.WriteLine();
     Console.WriteLine("=== Model ===");
     ModelBuilder.Save(ml, model, trainData.Schema, modelPath);
     Console.WriteLine($"Saved to {modelPath} ({new FileInfo(modelPath).Length / 1024.0:F0} KiB)");
+    var reportPath = Path.Combine(Path.GetDirectoryName(modelPath)!, "report.html");
+    new EvaluationReport("Fashion-MNIST: convolutional network")
+        .AddTrainingHistory(history)
+        .AddClassification(report, "Test data")
+        .SaveHtml(reportPath);
+    Console.WriteLine($"Evaluation report (training curves, per-class F1, confusion matrix, reliability diagram): {reportPath}");
 
     Console.WriteLine();
     Console.WriteLine("=== Predictions with the saved model ===");

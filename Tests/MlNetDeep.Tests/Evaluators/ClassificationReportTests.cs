@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using static MlNetDeep.Tests.Evaluators.ReferenceData;
 
 namespace MlNetDeep.Tests.Evaluators;

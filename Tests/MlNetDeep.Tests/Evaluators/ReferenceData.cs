@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using MlNetDeep.Tests.NativeLoading;
 
 namespace MlNetDeep.Tests.Evaluators;
