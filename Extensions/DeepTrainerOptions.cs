@@ -107,6 +107,12 @@ public class DeepTrainerOptions
     /// <summary>Early stopping, or null to always train <see cref="NumberOfEpochs"/>. Default: patience 5 on the validation metric, best weights restored.</summary>
     public EarlyStoppingOptions? EarlyStopping { get; set; } = new();
 
+    /// <summary>
+    /// Decay of an exponential moving average of the weights, updated every step (e.g. 0.999), or null for none. The average
+    /// is what validation, early stopping and the fitted model use; it usually generalizes a little better. Default null.
+    /// </summary>
+    public double? WeightAveragingDecay { get; set; }
+
     /// <summary>Clips the global gradient norm to this value, or null for no clipping. Default null.</summary>
     public double? GradientClipNorm { get; set; }
 
@@ -174,6 +180,7 @@ public class DeepTrainerOptions
         Require(GradientClipNorm is null || (double.IsFinite(GradientClipNorm.Value) && GradientClipNorm > 0), nameof(GradientClipNorm), GradientClipNorm, "must be a positive number");
         Require(ClassWeights is null || ClassWeights.All(w => float.IsFinite(w) && w >= 0) && ClassWeights.Any(w => w > 0),
             nameof(ClassWeights), ClassWeights is null ? null : string.Join(", ", ClassWeights), "must be finite, not negative, and not all 0");
+        Require(WeightAveragingDecay is null or (> 0 and < 1), nameof(WeightAveragingDecay), WeightAveragingDecay, "must be in (0, 1)");
         Require(LabelSmoothing is >= 0 and < 1, nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 1)");
         Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "must be in [0, 1)");
         Require(ShuffleBufferSize >= 1, nameof(ShuffleBufferSize), ShuffleBufferSize, "must be at least 1");

@@ -34,6 +34,9 @@ public abstract class TrainingCallback
     /// <summary>After each optimizer step, with the batch's loss.</summary>
     public virtual void OnBatchEnd(TrainingContext context, double loss) { }
 
+    /// <summary>After the epoch's last training batch, before validation (called also when there is no validation data).</summary>
+    public virtual void OnEpochTrainingEnd(TrainingContext context) { }
+
     /// <summary>After each epoch's validation, with the epoch's record (already in <see cref="TrainingContext.History"/>).</summary>
     public virtual void OnEpochEnd(TrainingContext context, EpochRecord record) { }
 

@@ -49,6 +49,8 @@ internal static class TrainingEngine
                 callback.OnEpochBegin(context);
             var watch = Stopwatch.StartNew();
             var (trainLoss, dataSeconds) = TrainEpoch(context, setup, classWeights, callbacks);
+            foreach (var callback in callbacks)
+                callback.OnEpochTrainingEnd(context);
             var validation = data.Validation is null ? default((double, double)?) : Evaluate(network, task, data.Validation, classWeights, context.Epoch);
             var record = new EpochRecord
             {
@@ -194,6 +196,8 @@ internal static class TrainingEngine
             callbacks.Add(schedule);
         if (options.GradientClipNorm is { } maxNorm)
             callbacks.Add(new GradientClipping(maxNorm));
+        if (options.WeightAveragingDecay is { } decay)
+            callbacks.Add(new WeightAverager(decay));
         if (options.EarlyStopping is { } early)
             callbacks.Add(new EarlyStopping(early));
         callbacks.AddRange(options.Callbacks);

@@ -139,6 +139,7 @@ public sealed class TrainingEngineTests
             options.DropoutRate = 0.3;
             options.EarlyStopping = new EarlyStoppingOptions { Patience = 10 };
             options.LearningRateSchedule = new ReduceOnPlateauSchedule { Patience = 0, Factor = 0.5 };
+            options.WeightAveragingDecay = 0.8;
             options.CheckpointFolder = folder;
             options.ResumeFromCheckpoint = true;
             return options;
@@ -162,6 +163,32 @@ public sealed class TrainingEngineTests
         CollectionAssert.AreEqual(uninterrupted.History.Select(r => (r.TrainLoss, r.ValidationLoss, r.LearningRate)).ToArray(),
             resumed.History.Select(r => (r.TrainLoss, r.ValidationLoss, r.LearningRate)).ToArray());
         AssertSameWeights(uninterrupted.Network.Weights, resumed.Network.Weights);
+    }
+
+    [TestMethod]
+    public void WeightAveragingReturnsTheMovingAverageOfEveryStep()
+    {
+        var ml = new MLContext(seed: 1);
+        var steps = new StepRecorder();
+        var options = Plain(3);
+        options.DropoutRate = 0;
+        options.WeightAveragingDecay = 0.9;
+        options.Callbacks.Add(steps);
+
+        var trained = ml.MulticlassClassification.Trainers.FeedForward(options).Fit(Blobs(ml, 300)).Network.Weights;
+
+        var expected = steps.Initial!.ToDictionary(w => w.Key, w => w.Value.Values.Select(v => (double)v).ToArray());
+        for (var n = 0; n < steps.AfterEachStep.Count; n++)
+        {
+            var rate = 1 - Math.Min(0.9, (1.0 + n) / (10.0 + n));
+            foreach (var (name, values) in expected)
+                for (var i = 0; i < values.Length; i++)
+                    values[i] += rate * (steps.AfterEachStep[n][name].Values[i] - values[i]);
+        }
+        Assert.HasCount(3 * 5, steps.AfterEachStep);
+        foreach (var (name, values) in expected)
+            CollectionAssert.AreEqual(values.Select(v => (float)v).ToArray(), trained[name].Values, new Tolerance(1e-5f), name);
+        Assert.IsFalse(trained["1.weight"].Values.SequenceEqual(steps.AfterEachStep[^1]["1.weight"].Values), "the model is the average, not the last step");
     }
 
     [TestMethod]
@@ -310,6 +337,22 @@ public sealed class TrainingEngineTests
         CollectionAssert.AreEquivalent(expected.Keys.ToArray(), actual.Keys.ToArray());
         foreach (var (name, weight) in expected)
             CollectionAssert.AreEqual(weight.Values, actual[name].Values, $"weight {name}");
+    }
+
+    private sealed class StepRecorder : TrainingCallback
+    {
+        public Dictionary<string, WeightTensor>? Initial { get; private set; }
+
+        public List<Dictionary<string, WeightTensor>> AfterEachStep { get; } = [];
+
+        public override void OnTrainingBegin(TrainingContext context) => Initial = WeightTensor.ReadAll(context.Network);
+
+        public override void OnBatchEnd(TrainingContext context, double loss) => AfterEachStep.Add(WeightTensor.ReadAll(context.Network));
+    }
+
+    private sealed class Tolerance(float delta) : System.Collections.IComparer
+    {
+        public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= delta ? 0 : 1;
     }
 
     private sealed class CancelAfterEpoch(int epoch, CancellationTokenSource cancellation) : TrainingCallback
