@@ -38,6 +38,9 @@ internal sealed record BenchmarkSettings(
         _ => throw new ArgumentException($"Unknown mode '{mode}'; use quick or full."),
     };
 
+    /// <summary>The scoring figures' calls and passes, with the MLP's latency target.</summary>
+    public ScoringPlan ScoringPlan() => new(Seed, LatencyWarmupCalls, LatencyCalls, TransformPasses, Scoring.TargetMedianMilliseconds);
+
     /// <summary>
     /// The bare MLP the overhead, data-bridge and memory figures train: no dropout, no standardization, no validation,
     /// no early stopping, constant learning rate, so an epoch does the same work as the plain TorchSharp loop.

@@ -45,13 +45,6 @@ internal sealed record BenchmarkReport(
     double? LoadAverageAtEnd,
     double TotalSeconds)
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
     /// <summary>The parent process's command line (Linux): the <c>dotnet run …</c> command when launched that way.</summary>
     public static string? ParentCommandLine()
     {
@@ -64,11 +57,7 @@ internal sealed record BenchmarkReport(
         return File.Exists(commandLine) ? File.ReadAllText(commandLine).TrimEnd('\0').Replace('\0', ' ') : null;
     }
 
-    public void Write(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, Json) + Environment.NewLine);
-    }
+    public void Write(string path) => ReportFile.Write(this, path);
 
     /// <summary>The headline figures as a table, each with its target where there is one.</summary>
     public void PrintTable(TextWriter output)
@@ -111,4 +100,21 @@ internal sealed record BenchmarkReport(
         $"{series.WorkingSetDriftMiB:F1} MiB working set, {series.AnonymousResidentDriftMiB?.ToString("F1") ?? "n/a"} MiB anonymous, {series.GcHeapDriftMiB:F1} MiB GC heap";
 
     private static string Verdict(string target, bool met) => $"target {target}: {(met ? "met" : "MISSED")}";
+}
+
+/// <summary>Writes a report as indented camelCase JSON.</summary>
+internal static class ReportFile
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static void Write<T>(T report, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, JsonSerializer.Serialize(report, Json) + Environment.NewLine);
+    }
 }

@@ -17,7 +17,10 @@ internal sealed record ScoringRun(
     double TransformRowsPerSecond,
     double TestMicroAccuracy);
 
-internal sealed record ScoringResult(double TargetMedianMilliseconds, int TestRows, ScoringRun InMemory, ScoringRun SavedAndLoaded);
+internal sealed record ScoringResult(double? TargetMedianMilliseconds, int TestRows, ScoringRun InMemory, ScoringRun SavedAndLoaded);
+
+/// <summary>How much the scoring figures measure, and the single-row latency target where a suite has one.</summary>
+internal sealed record ScoringPlan(int Seed, int LatencyWarmupCalls, int LatencyCalls, int TransformPasses, double? TargetMedianMilliseconds);
 
 internal static class Scoring
 {
@@ -26,23 +29,23 @@ internal static class Scoring
     /// <summary>ML.NET's default (OwnsTransformer) disposes the model with the engine, which would break every later use of it.</summary>
     public static PredictionEngineOptions KeepModel => new() { OwnsTransformer = false };
 
-    public static ScoringResult Run(MLContext ml, FashionMnist data, BenchmarkSettings settings, ITransformer model)
+    public static ScoringResult Run(MLContext ml, FashionMnist data, ScoringPlan plan, ITransformer model)
     {
         var items = data.TestItems();
         Console.WriteLine("  fitted model in memory");
-        var inMemory = Measure(ml, "fitted, in memory", model, data, items, settings);
+        var inMemory = Measure(ml, "fitted, in memory", model, data, items, plan);
 
         var path = Path.GetTempFileName();
         try
         {
             ml.Model.Save(model, data.Train.Schema, path);
-            var loadingContext = new MLContext(settings.Seed);
+            var loadingContext = new MLContext(plan.Seed);
             var loaded = loadingContext.Model.Load(path, out _);
             try
             {
                 Console.WriteLine("  model after Save and Load");
-                var savedAndLoaded = Measure(loadingContext, "after ml.Model.Save and new MLContext().Model.Load", loaded, data, items, settings);
-                return new ScoringResult(TargetMedianMilliseconds, items.Length, inMemory, savedAndLoaded);
+                var savedAndLoaded = Measure(loadingContext, "after ml.Model.Save and new MLContext().Model.Load", loaded, data, items, plan);
+                return new ScoringResult(plan.TargetMedianMilliseconds, items.Length, inMemory, savedAndLoaded);
             }
             finally
             {
@@ -56,12 +59,12 @@ internal static class Scoring
         }
     }
 
-    private static ScoringRun Measure(MLContext ml, string name, ITransformer model, FashionMnist data, FashionItem[] items, BenchmarkSettings settings)
+    private static ScoringRun Measure(MLContext ml, string name, ITransformer model, FashionMnist data, FashionItem[] items, ScoringPlan plan)
     {
-        var latencies = new double[settings.LatencyCalls];
+        var latencies = new double[plan.LatencyCalls];
         using (var engine = ml.Model.CreatePredictionEngine<FashionItem, FashionPrediction>(model, KeepModel))
         {
-            for (var i = 0; i < settings.LatencyWarmupCalls; i++)
+            for (var i = 0; i < plan.LatencyWarmupCalls; i++)
                 engine.Predict(items[i % items.Length]);
             for (var i = 0; i < latencies.Length; i++)
             {
@@ -73,9 +76,9 @@ internal static class Scoring
 
         // The first pass pays for building the mappers and ONNX Runtime's first runs; it is not reported.
         TransformRowsPerSecond(model, data.Test);
-        var passes = Enumerable.Range(0, settings.TransformPasses).Select(_ => TransformRowsPerSecond(model, data.Test)).ToArray();
+        var passes = Enumerable.Range(0, plan.TransformPasses).Select(_ => TransformRowsPerSecond(model, data.Test)).ToArray();
         var accuracy = ml.MulticlassClassification.Evaluate(model.Transform(data.Test)).MicroAccuracy;
-        return new ScoringRun(name, settings.LatencyWarmupCalls, latencies.Length, Round(Median(latencies)), Round(Percentile(latencies, 95)),
+        return new ScoringRun(name, plan.LatencyWarmupCalls, latencies.Length, Round(Median(latencies)), Round(Percentile(latencies, 95)),
             Round(latencies.Average()), Round(passes), Round(Median(passes)), Round(accuracy));
     }
 

@@ -1,0 +1,16 @@
+using System.Reflection;
+
+namespace MlNetDeep.Benchmarks;
+
+/// <summary>Folders of the Benchmarks tree, fixed at build time so that any working directory works.</summary>
+internal static class ProjectFolders
+{
+    /// <summary>Benchmarks/results: where the JSON files go.</summary>
+    public static string Results => Metadata("ResultsFolder");
+
+    /// <summary>Benchmarks/pytorch: the PyTorch reference scripts.</summary>
+    public static string PyTorch => Metadata("PyTorchFolder");
+
+    private static string Metadata(string key) =>
+        typeof(ProjectFolders).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}
