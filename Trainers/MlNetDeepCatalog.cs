@@ -90,6 +90,24 @@ public static class MlNetDeepCatalog
     public static DeepTrainer ConvolutionalNetwork(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, ConvolutionalNetworkOptions options) =>
         new(catalog, options, new ConvolutionalArchitecture(options), BinaryTask.Instance);
 
+    /// <summary>
+    /// Fine-tunes the ImageNet-pretrained ResNet18 (imported from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package) with a
+    /// new head for image classification: the head alone for one epoch, then the whole network with smaller learning
+    /// rates for the earlier stages. Score holds class probabilities, PredictedLabel has the label's key type.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">The label: a key (use MapValueToKey), or class indices as UInt32/Single/Double.</param>
+    /// <param name="featureColumnName">RGB or grayscale pixels (0–255) as a fixed-size Single vector, e.g. from ExtractPixels.</param>
+    /// <param name="resolution">The side images are resized to inside the network; null to use them as they come.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data, the head-only epoch included.</param>
+    public static DeepTrainer PretrainedResNet18(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", int? resolution = null, int numberOfEpochs = 10) =>
+        catalog.PretrainedResNet18(new PretrainedResNet18Options { LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Resolution = resolution, NumberOfEpochs = numberOfEpochs });
+
+    /// <summary>Fine-tunes the ImageNet-pretrained ResNet18 for image classification, with all options (frozen stages, head, phases, per-stage learning rates, augmentation).</summary>
+    public static DeepTrainer PretrainedResNet18(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, PretrainedResNet18Options options) =>
+        new(catalog, options, new PretrainedResNet18Architecture(options), MulticlassTask.Instance);
+
     /// <summary>Trains your own TorchSharp network (Sequential of Linear, activations, Dropout, BatchNorm1d) for multiclass classification; its last layer must output one value per class.</summary>
     public static DeepTrainer CustomNetwork(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, nn.Module network, DeepTrainerOptions? options = null) =>
         new(catalog, options ?? new DeepTrainerOptions(), new CustomNetworkArchitecture(network), MulticlassTask.Instance);
