@@ -65,6 +65,9 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
     /// <summary>Dropout probability on the backbone features and after each hidden layer of the head. Default 0.2.</summary>
     public double DropoutRate { get; set; } = 0.2;
 
+    /// <summary>Whether the backbone starts from the pretrained weights; false trains the same architecture from a random initialization (for comparisons). Default true.</summary>
+    public bool UsePretrainedWeights { get; set; } = true;
+
     /// <summary>The ResNet18 ONNX file; null for the one the Microsoft.ML.DnnImageFeaturizer.ResNet18 package copies beside the application. Default null.</summary>
     public string? BackboneModelPath { get; set; }
 
@@ -213,6 +216,6 @@ internal sealed class PretrainedResNet18Architecture(PretrainedResNet18Options o
         }
         layers.Add(new LinearLayer(width, outputSize));
         groups.Add(new LayerGroup("head", headStart, layers.Count - headStart));
-        return new NetworkBody(layers) { InitialWeights = weights, LayerGroups = groups };
+        return new NetworkBody(layers) { InitialWeights = options.UsePretrainedWeights ? weights : null, LayerGroups = groups };
     }
 }

@@ -5,6 +5,9 @@ using MlNetDeep.Benchmarks;
 
 const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --mode quick|full [--out path.json]";
 
+if (args is ["--suite", "resnet", .. var resnetArgs])
+    return ResNetSuite.Run(resnetArgs);
+
 var mode = "quick";
 string? outPath = null;
 for (var i = 0; i < args.Length; i++)
