@@ -122,10 +122,12 @@ catch (Exception e) when (e is ArgumentException or InvalidDataException or IOEx
 
 static long RowCount(IDataView data) => data.GetRowCount() ?? data.GetColumn<string>("Label").LongCount();
 
-/// <summary>A row for the saved model: the image file's path.</summary>
+/// <summary>A row for the saved model: the image file's path (and the label column the pipeline's first step reads; unused when predicting).</summary>
 internal sealed class ImageInput
 {
     public string ImagePath { get; set; } = "";
+
+    public string Label { get; set; } = "";
 }
 
 /// <summary>The saved model's prediction for one image.</summary>
