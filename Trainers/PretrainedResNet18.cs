@@ -9,9 +9,10 @@ namespace MlNetDeep;
 
 /// <summary>
 /// Options of the pretrained ResNet18 trainer: the ImageNet-pretrained ResNet18 of the Microsoft.ML.DnnImageFeaturizer.ResNet18
-/// package, imported into a TorchSharp network, with a new classification head. Training runs in two phases: the head
-/// alone for <see cref="HeadOnlyEpochs"/>, then the head with every backbone stage after the first
-/// <see cref="FrozenStages"/>, each stage at the learning rate times its <see cref="StageLearningRateMultipliers"/> entry.
+/// package, imported into a TorchSharp network, with a new classification head. Training runs in phases: the head
+/// alone for <see cref="HeadOnlyEpochs"/>, then the head with the backbone stages after the first
+/// <see cref="FrozenStages"/> (all at once, or the last first with <see cref="EpochsPerUnfrozenStage"/>), each stage at
+/// the learning rate times its <see cref="StageLearningRateMultipliers"/> entry.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -54,6 +55,12 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
     public int HeadOnlyEpochs { get; set; } = 1;
 
     /// <summary>
+    /// Gradual unfreezing: after the head-only epochs the last stage joins, then one more stage towards the input every
+    /// this many epochs; 0 unfreezes them all at once. Default 0.
+    /// </summary>
+    public int EpochsPerUnfrozenStage { get; set; }
+
+    /// <summary>
     /// Learning-rate multipliers of the five backbone stages (stem, stages 1–4): deeper, more generic layers usually
     /// move less than the last ones (discriminative learning rates). The head uses the learning rate itself. Default [0.1, 0.1, 0.2, 0.4, 0.7].
     /// </summary>
@@ -81,6 +88,7 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
         Require(double.IsFinite(PixelMaximum) && PixelMaximum > 0, nameof(PixelMaximum), PixelMaximum, "must be a positive number");
         Require(FrozenStages is >= 0 and <= BackboneStages, nameof(FrozenStages), FrozenStages, $"must be in [0, {BackboneStages}]");
         Require(HeadOnlyEpochs >= 0, nameof(HeadOnlyEpochs), HeadOnlyEpochs, "must be 0 or more");
+        Require(EpochsPerUnfrozenStage >= 0, nameof(EpochsPerUnfrozenStage), EpochsPerUnfrozenStage, "must be 0 or more");
         Require(StageLearningRateMultipliers is not null && StageLearningRateMultipliers.Count == BackboneStages
                 && StageLearningRateMultipliers.All(m => double.IsFinite(m) && m > 0),
             nameof(StageLearningRateMultipliers), StageLearningRateMultipliers is null ? null : string.Join(", ", StageLearningRateMultipliers),
@@ -198,7 +206,8 @@ internal sealed class PretrainedResNet18Architecture(PretrainedResNet18Options o
             // The stem's group also holds the parameter-free input layers before it.
             var first = s == 0 ? 0 : backboneStart + stages[s].First;
             var count = stages[s].Count + (s == 0 ? backboneStart : 0);
-            var trainableFrom = s < options.FrozenStages ? LayerGroup.AlwaysFrozen : options.HeadOnlyEpochs + 1;
+            var trainableFrom = s < options.FrozenStages ? LayerGroup.AlwaysFrozen
+                : options.HeadOnlyEpochs + 1 + (stages.Count - 1 - s) * options.EpochsPerUnfrozenStage;
             groups.Add(new LayerGroup(s == 0 ? "stem" : $"stage{s}", first, count, options.StageLearningRateMultipliers[s], trainableFrom));
         }
 

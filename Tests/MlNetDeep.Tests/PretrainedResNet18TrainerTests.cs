@@ -90,6 +90,27 @@ public sealed class PretrainedResNet18TrainerTests
     }
 
     [TestMethod]
+    public void GradualUnfreezingStartsWithTheLastStage()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = Quick(epochs: 2);
+        options.HeadOnlyEpochs = 1;
+        options.EpochsPerUnfrozenStage = 1;
+
+        var model = ml.MulticlassClassification.Trainers.PretrainedResNet18(options).Fit(KeyedStripes(ml, 32));
+
+        var pretrained = PretrainedWeightsOf(model.Network, out var backboneStart);
+        var lastStage = backboneStart + ResNet18Backbone.Stages(ResNet18Backbone.Import().Layers)[^1].First;
+        foreach (var (name, weight) in pretrained)
+        {
+            if (LayerGroup.LayerOf(name) < lastStage)
+                Assert.IsTrue(Unchanged(weight, model.Network.Weights[name]), $"{name} waits for a later epoch");
+            else if (!name.Contains("running"))
+                Assert.IsFalse(Unchanged(weight, model.Network.Weights[name]), $"{name} trains in epoch 2");
+        }
+    }
+
+    [TestMethod]
     public void EachStageLearnsAtTheLearningRateTimesItsMultiplier()
     {
         var ml = new MLContext(seed: 1);
