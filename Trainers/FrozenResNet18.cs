@@ -69,6 +69,10 @@ public sealed class FrozenResNet18Estimator : IEstimator<ITransformer>
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         this.options = options;
+        if (!File.Exists(ResNet18Backbone.DefaultModelPath))
+            throw new FileNotFoundException(
+                $"The ResNet18 model is not at '{ResNet18Backbone.DefaultModelPath}'. Reference the Microsoft.ML.DnnImageFeaturizer.ResNet18 package from the application so its build copies DnnImageModels/ beside it.",
+                ResNet18Backbone.DefaultModelPath);
         var modelFolder = Path.GetDirectoryName(Path.GetDirectoryName(ResNet18Backbone.DefaultModelPath))!;
         IEstimator<ITransformer> images = ml.Transforms.LoadImages(ImageColumn, options.ImageFolder, options.ImagePathColumnName);
         if (options.ResizeImages)
