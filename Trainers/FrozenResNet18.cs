@@ -56,13 +56,13 @@ public sealed class FrozenResNet18Options
 /// sized image is an error that names the file; it returns an ordinary ML.NET transformer chain. Create it with
 /// <c>ml.MulticlassClassification.Trainers.FrozenResNet18()</c>.
 /// </summary>
-public sealed class FrozenResNet18Estimator : IEstimator<ITransformer>
+public sealed class FrozenResNet18Estimator : IEstimator<TransformerChain<DeepPredictionTransformer>>
 {
     private const string ImageColumn = "__MlNetDeep_Image";
     private const string PixelsColumn = "__MlNetDeep_Pixels";
 
     private readonly FrozenResNet18Options options;
-    private readonly IEstimator<ITransformer> pipeline;
+    private readonly EstimatorChain<DeepPredictionTransformer> pipeline;
 
     internal FrozenResNet18Estimator(MLContext ml, FrozenResNet18Options options)
     {
@@ -96,8 +96,8 @@ public sealed class FrozenResNet18Estimator : IEstimator<ITransformer>
         return pipeline.GetOutputSchema(inputSchema);
     }
 
-    /// <summary>Checks every image file, then trains the head on the backbone's features of <paramref name="input"/>.</summary>
-    public ITransformer Fit(IDataView input)
+    /// <summary>Checks every image file, then trains the head on the backbone's features of <paramref name="input"/>; the chain's last transformer is the head (with its training history).</summary>
+    public TransformerChain<DeepPredictionTransformer> Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(MlNetInternals.ShapeOf(input.Schema));
