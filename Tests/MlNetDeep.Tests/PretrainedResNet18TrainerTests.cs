@@ -209,6 +209,24 @@ public sealed class PretrainedResNet18TrainerTests
             scored.GetColumn<string>("PredictedLabel").Zip(scored.GetColumn<float[]>("Score"), (label, score) => (label, score)));
     }
 
+    [TestMethod]
+    public void AMissingImageFileInTheImagePipelineIsAnErrorNamingIt()
+    {
+        var ml = new MLContext(seed: 1);
+        var photos = Path.Combine(AppContext.BaseDirectory, "Data", "photos");
+        var data = ml.Data.LoadFromEnumerable(new[] { "astronaut.jpg", "missing-photo.jpg" }.Select(f => new ImageFileRow { ImagePath = Path.Combine(photos, f), Label = f }));
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.LoadImages("Image", null, "ImagePath"))
+            .Append(ml.Transforms.ResizeImages("Image", 32, 32))
+            .Append(ml.Transforms.ExtractPixels("Features", "Image"))
+            .Append(ml.MulticlassClassification.Trainers.PretrainedResNet18(new PretrainedResNet18Options { NumberOfEpochs = 1, ValidationFraction = 0 }));
+
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => pipeline.Fit(data));
+
+        StringAssert.Contains(error.Message, "training data");
+        StringAssert.Contains(error.Message, "missing-photo.jpg");
+    }
+
     private sealed class LearningRateRecorder : TrainingCallback
     {
         public List<double> Rates { get; } = [];
@@ -218,6 +236,13 @@ public sealed class PretrainedResNet18TrainerTests
             if (context.Epoch == 2)
                 Rates.AddRange(context.Optimizer.ParamGroups.Select(g => g.LearningRate));
         }
+    }
+
+    private sealed class ImageFileRow
+    {
+        public string ImagePath { get; set; } = "";
+
+        public string Label { get; set; } = "";
     }
 }
 
