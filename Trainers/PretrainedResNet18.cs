@@ -109,6 +109,7 @@ internal static class ResNet18Backbone
     /// <summary>The package's channel means (R, G, B, on the 0–255 scale): the means of its 224 × 224 BGR mean image.</summary>
     public static readonly double[] ChannelMean = [123.15163077626910, 115.90288236463556, 103.06262401521815];
 
+    // Parsing the 63 MB graph takes seconds, so each file is imported once per process; its weights are never modified.
     private static readonly ConcurrentDictionary<string, ImportedNetwork> Imported = new(StringComparer.Ordinal);
 
     /// <summary>Where the package's build step copies ResNet18.onnx.</summary>
