@@ -95,11 +95,11 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         var settings = new DataSettings(Options.BatchSize, Options.ValidationFraction, Options.DataLoading, Options.ShuffleBufferSize, seed, normalize);
         using var data = TrainingData.Prepare(trainData, validationData, columns, task, settings, device, Options.CancellationToken);
         var classes = task.ResolveClasses(columns.Label, data.ClassCount);
-        var (spec, network, ownsNetwork) = BuildNetwork(columns.Features, data, initialNetwork);
+        var (spec, network, ownsNetwork, layerGroups) = BuildNetwork(columns.Features, data, initialNetwork);
         try
         {
             network.to(device);
-            var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson(), imageLayout));
+            var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson(), imageLayout) { LayerGroups = layerGroups });
             var trained = new TrainedNetwork(spec, WeightTensor.ReadAll(network), task, data.ClassCount);
             var onnxInput = ScoringChain.OnnxInputName(columns.Features);
             var scoring = ScoringChain.Build(new MLContext(seed), trained.ToOnnx(onnxInput), columns.Features, task, classes, trainData);
@@ -138,7 +138,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
     }
 
     /// <summary>The network to train: the initial network's, or the architecture's body behind optional standardization.</summary>
-    private (NetworkSpec Spec, nn.Module<Tensor, Tensor> Network, bool Owned) BuildNetwork(FeatureColumn features, TrainingData data, TrainedNetwork? initialNetwork)
+    private (NetworkSpec Spec, nn.Module<Tensor, Tensor> Network, bool Owned, IReadOnlyList<LayerGroup>? LayerGroups) BuildNetwork(FeatureColumn features, TrainingData data, TrainedNetwork? initialNetwork)
     {
         long[] inputShape = [features.Size];
         var outputSize = task.OutputSize(data.ClassCount);
@@ -151,7 +151,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
                     $"but feature column '{features.Name}' has {features.Size} values and the label needs {outputSize} outputs.");
             var module = initialSpec.CreateModule();
             WeightTensor.LoadAll(module, initialNetwork.Weights);
-            return (initialSpec, module, true);
+            return (initialSpec, module, true, null);
         }
 
         NetworkBody body;
@@ -175,7 +175,9 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
                 statisticsLayer.SetStatistics(modules[i], data.FeatureStatistics!);
         }
         var network = nn.Sequential(modules.Select((m, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), m)));
+        if (body.InitialWeights is { } initialWeights)
+            WeightTensor.LoadSome(network, initialWeights);
         // The caller's own layers (a custom network) stay alive after Fit; only MlNetDeep-created ones are disposed.
-        return (spec, network, body.Modules is null);
+        return (spec, network, body.Modules is null, body.LayerGroups);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MlNetDeep.Runtime;
 using MlNetDeep.Tasks;
 using static TorchSharp.torch;
 
@@ -89,6 +90,46 @@ public static class MlNetDeepCatalog
     /// <summary>A convolutional network for binary image classification, with all options.</summary>
     public static DeepTrainer ConvolutionalNetwork(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, ConvolutionalNetworkOptions options) =>
         new(catalog, options, new ConvolutionalArchitecture(options), BinaryTask.Instance);
+
+    /// <summary>
+    /// Fine-tunes the ImageNet-pretrained ResNet18 (imported from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package) with a
+    /// new head for image classification: the head alone for one epoch, then the whole network with smaller learning
+    /// rates for the earlier stages. Score holds class probabilities, PredictedLabel has the label's key type.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">The label: a key (use MapValueToKey), or class indices as UInt32/Single/Double.</param>
+    /// <param name="featureColumnName">RGB or grayscale pixels (0–255) as a fixed-size Single vector, e.g. from ExtractPixels.</param>
+    /// <param name="resolution">The side images are resized to inside the network; null to use them as they come.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data, the head-only epoch included.</param>
+    public static DeepTrainer PretrainedResNet18(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", int? resolution = null, int numberOfEpochs = 10) =>
+        catalog.PretrainedResNet18(new PretrainedResNet18Options { LabelColumnName = labelColumnName, FeatureColumnName = featureColumnName, Resolution = resolution, NumberOfEpochs = numberOfEpochs });
+
+    /// <summary>Fine-tunes the ImageNet-pretrained ResNet18 for image classification, with all options (frozen stages, head, phases, per-stage learning rates, augmentation).</summary>
+    public static DeepTrainer PretrainedResNet18(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, PretrainedResNet18Options options) =>
+        new(catalog, options, new PretrainedResNet18Architecture(options), MulticlassTask.Instance);
+
+    /// <summary>
+    /// Classifies image files with the ImageNet-pretrained ResNet18 as a fixed featurizer (224 × 224, through ML.NET's ONNX
+    /// support) and a trained feed-forward head on its 512 features. Score holds class probabilities, PredictedLabel has the label's key type.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">The label: a key (use MapValueToKey), or class indices as UInt32/Single/Double.</param>
+    /// <param name="imagePathColumnName">A text column of image file paths.</param>
+    /// <param name="imageFolder">The folder relative paths start from; null for the current directory.</param>
+    /// <param name="numberOfEpochs">Maximum passes of the head over the features.</param>
+    public static FrozenResNet18Estimator FrozenResNet18(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string imagePathColumnName = "ImagePath", string? imageFolder = null, int numberOfEpochs = 50) =>
+        catalog.FrozenResNet18(new FrozenResNet18Options
+        {
+            ImagePathColumnName = imagePathColumnName,
+            ImageFolder = imageFolder,
+            Head = new FeedForwardOptions { LabelColumnName = labelColumnName, NumberOfEpochs = numberOfEpochs, HiddenLayerSizes = [256] },
+        });
+
+    /// <summary>Classifies image files with the pretrained ResNet18 as a fixed featurizer and a trained head, with all options.</summary>
+    public static FrozenResNet18Estimator FrozenResNet18(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, FrozenResNet18Options options) =>
+        new(new MLContext(MlNetInternals.NextSeed(MlNetInternals.EnvironmentOf(catalog), "FrozenResNet18")), options);
 
     /// <summary>Trains your own TorchSharp network (Sequential of Linear, activations, Dropout, BatchNorm1d) for multiclass classification; its last layer must output one value per class.</summary>
     public static DeepTrainer CustomNetwork(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, nn.Module network, DeepTrainerOptions? options = null) =>

@@ -52,42 +52,53 @@ internal sealed class ExampleTable
         var row = new float[size];
         var count = 0;
 
-        using (var cursor = data.GetRowCursor(columns.ToRead(data.Schema)))
+        try
         {
-            var readFeatures = columns.Features.MakeReader(cursor);
-            var readLabel = columns.Label.MakeGetter(cursor);
-            var readWeight = columns.WeightColumn is null ? null : MakeWeightGetter(cursor, columns.WeightColumn);
-            while (cursor.MoveNext())
+            using (var cursor = data.GetRowCursor(columns.ToRead(data.Schema)))
             {
-                if ((count & 1023) == 0)
-                    cancellation.ThrowIfCancellationRequested();
-                if (count == targets.Length)
+                var readFeatures = columns.Features.MakeReader(cursor);
+                var readLabel = columns.Label.MakeGetter(cursor);
+                var readWeight = columns.WeightColumn is null ? null : MakeWeightGetter(cursor, columns.WeightColumn);
+                while (cursor.MoveNext())
                 {
-                    Array.Resize(ref targets, checked(targets.Length * 2));
+                    if ((count & 1023) == 0)
+                        cancellation.ThrowIfCancellationRequested();
+                    if (count == targets.Length)
+                    {
+                        Array.Resize(ref targets, checked(targets.Length * 2));
+                        if (weights is not null)
+                            Array.Resize(ref weights, targets.Length);
+                        if (features is not null)
+                            Array.Resize(ref features, checked(targets.Length * size));
+                    }
+                    var destination = features is null ? row.AsSpan() : features.AsSpan(count * size, size);
+                    readFeatures(destination);
+                    for (var i = 0; i < size; i++)
+                    {
+                        var value = destination[i];
+                        if (!float.IsFinite(value))
+                            throw new InvalidDataException(
+                                $"Feature column '{columns.Features.Name}' has {value} in row {count}{(size > 1 ? $", slot {i}" : "")} of the {dataName}; features must be finite (replace missing values first, e.g. with ReplaceMissingValues).");
+                    }
+                    targets[count] = readLabel();
                     if (weights is not null)
-                        Array.Resize(ref weights, targets.Length);
-                    if (features is not null)
-                        Array.Resize(ref features, checked(targets.Length * size));
+                    {
+                        var weight = readWeight!();
+                        if (!float.IsFinite(weight) || weight < 0)
+                            throw new InvalidDataException($"Weight column '{columns.WeightColumn}' has {weight} in row {count} of the {dataName}; weights must be finite and not negative.");
+                        weights[count] = weight;
+                    }
+                    count++;
                 }
-                var destination = features is null ? row.AsSpan() : features.AsSpan(count * size, size);
-                readFeatures(destination);
-                for (var i = 0; i < size; i++)
-                {
-                    var value = destination[i];
-                    if (!float.IsFinite(value))
-                        throw new InvalidDataException(
-                            $"Feature column '{columns.Features.Name}' has {value} in row {count}{(size > 1 ? $", slot {i}" : "")} of the {dataName}; features must be finite (replace missing values first, e.g. with ReplaceMissingValues).");
-                }
-                targets[count] = readLabel();
-                if (weights is not null)
-                {
-                    var weight = readWeight!();
-                    if (!float.IsFinite(weight) || weight < 0)
-                        throw new InvalidDataException($"Weight column '{columns.WeightColumn}' has {weight} in row {count} of the {dataName}; weights must be finite and not negative.");
-                    weights[count] = weight;
-                }
-                count++;
             }
+        }
+        catch (Exception e) when (e.InnerException is not null && e is not (InvalidDataException or OperationCanceledException))
+        {
+            // ML.NET wraps what an upstream transform threw (e.g. LoadImages' missing file) in a generic cursor error.
+            var cause = e;
+            while (cause.InnerException is not null)
+                cause = cause.InnerException;
+            throw new InvalidDataException($"Reading the {dataName} failed near row {count}: {cause.Message}", e);
         }
 
         if (count == 0)

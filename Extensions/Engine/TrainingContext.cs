@@ -6,10 +6,13 @@ namespace MlNetDeep;
 public sealed class TrainingContext
 {
     private readonly List<EpochRecord> history = [];
+    private readonly IReadOnlyList<double> learningRateMultipliers;
 
     internal TrainingContext(nn.Module network, optim.Optimizer optimizer, int numberOfEpochs, long stepsPerEpoch,
-        double baseLearningRate, bool higherMetricIsBetter, bool hasValidation, CancellationToken cancellation, int seed = 0)
+        double baseLearningRate, bool higherMetricIsBetter, bool hasValidation, CancellationToken cancellation, int seed = 0,
+        IReadOnlyList<double>? learningRateMultipliers = null)
     {
+        this.learningRateMultipliers = learningRateMultipliers ?? optimizer.ParamGroups.Select(_ => 1.0).ToArray();
         Seed = seed;
         Network = network;
         Optimizer = optimizer;
@@ -63,14 +66,18 @@ public sealed class TrainingContext
     /// <summary>Why training stopped early, if it did.</summary>
     public string? StopReason { get; private set; }
 
-    /// <summary>The learning rate of every parameter group; setting it changes all of them.</summary>
+    /// <summary>
+    /// The learning rate; setting it sets every parameter group's rate to it times the group's multiplier (1 unless the
+    /// architecture gives its layers discriminative learning rates).
+    /// </summary>
     public double LearningRate
     {
-        get => Optimizer.ParamGroups.First().LearningRate;
+        get => Optimizer.ParamGroups.First().LearningRate / learningRateMultipliers[0];
         set
         {
+            var i = 0;
             foreach (var group in Optimizer.ParamGroups)
-                group.LearningRate = value;
+                group.LearningRate = value * learningRateMultipliers[i++];
         }
     }
 

@@ -16,7 +16,11 @@ internal sealed record TrainingSetup(
     int Seed,
     Device Device,
     string NetworkJson,
-    ImageLayout? ImageLayout);
+    ImageLayout? ImageLayout)
+{
+    /// <summary>Layer groups with their own learning-rate multiplier and unfreezing epoch, or null to train all layers alike.</summary>
+    public IReadOnlyList<LayerGroup>? LayerGroups { get; init; }
+}
 
 /// <summary>
 /// The one training loop every MlNetDeep trainer runs: batches through forward, loss, backward and optimizer step, a
@@ -27,14 +31,15 @@ internal static class TrainingEngine
     public static IReadOnlyList<EpochRecord> Train(TrainingSetup setup)
     {
         var (network, task, data, options, seed, _, _, imageLayout) = setup;
-        using var optimizer = CreateOptimizer(network, options);
+        using var optimizer = CreateOptimizer(network, options, setup.LayerGroups);
         using var classWeights = ClassWeights(setup);
         var stepsPerEpoch = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
         var context = new TrainingContext(network, optimizer, options.NumberOfEpochs, stepsPerEpoch, options.LearningRate,
-            task.HigherMetricIsBetter, data.Validation is not null, options.CancellationToken, seed);
+            task.HigherMetricIsBetter, data.Validation is not null, options.CancellationToken, seed,
+            setup.LayerGroups?.Select(g => g.LearningRateMultiplier).ToArray());
         if (options.LabelSmoothing > 0 && !task.IsClassification)
             throw new ArgumentException("Option LabelSmoothing applies to classification; set it to 0 for regression.");
-        var callbacks = Callbacks(options, imageLayout);
+        var callbacks = Callbacks(options, imageLayout, setup.LayerGroups);
         var checkpoints = options.CheckpointFolder is null ? null : new CheckpointStore(options.CheckpointFolder);
 
         foreach (var callback in callbacks)
@@ -186,9 +191,11 @@ internal static class TrainingEngine
         return tensor(weights, device: device);
     }
 
-    private static List<TrainingCallback> Callbacks(DeepTrainerOptions options, ImageLayout? imageLayout)
+    private static List<TrainingCallback> Callbacks(DeepTrainerOptions options, ImageLayout? imageLayout, IReadOnlyList<LayerGroup>? layerGroups)
     {
         var callbacks = new List<TrainingCallback>();
+        if (layerGroups is not null && layerGroups.Any(g => g.TrainableFromEpoch > 1))
+            callbacks.Add(new LayerFreezer(layerGroups));
         if (options.Augmentation is { } augmentation)
             callbacks.Add(new ImageAugmenter(augmentation, imageLayout
                 ?? throw new ArgumentException("Option Augmentation needs image input: use an image trainer (e.g. ConvolutionalNetwork).")));
@@ -207,6 +214,22 @@ internal static class TrainingEngine
         if (duplicate is not null)
             throw new ArgumentException($"Two callbacks are named '{duplicate.Key}'; give each a distinct Name so checkpoints can tell them apart.");
         return callbacks;
+    }
+
+    private static optim.Optimizer CreateOptimizer(nn.Module network, DeepTrainerOptions options, IReadOnlyList<LayerGroup>? layerGroups)
+    {
+        if (layerGroups is null)
+            return CreateOptimizer(network, options);
+        var partition = LayerGroup.Partition(network, layerGroups);
+        var rates = layerGroups.Select(g => options.LearningRate * g.LearningRateMultiplier).ToArray();
+        var (lr, beta1, beta2, decay) = (options.LearningRate, options.Beta1, options.Beta2, options.WeightDecay);
+        return options.Optimizer switch
+        {
+            OptimizerKind.Sgd => optim.SGD(partition.Select((p, i) => new TorchSharp.Modules.SGD.ParamGroup(p, rates[i], options.Momentum, 0, decay, options.Nesterov)), lr, options.Momentum, 0, decay, options.Nesterov),
+            OptimizerKind.Adam => optim.Adam(partition.Select((p, i) => new TorchSharp.Modules.Adam.ParamGroup(p, rates[i], beta1, beta2, 1e-8, decay)), lr, beta1, beta2, 1e-8, decay),
+            OptimizerKind.AdamW => optim.AdamW(partition.Select((p, i) => new TorchSharp.Modules.AdamW.ParamGroup(p, rates[i], beta1, beta2, 1e-8, decay)), lr, beta1, beta2, 1e-8, decay),
+            _ => throw new ArgumentOutOfRangeException(nameof(options.Optimizer), options.Optimizer, "Unknown optimizer."),
+        };
     }
 
     private static optim.Optimizer CreateOptimizer(nn.Module network, DeepTrainerOptions options) => options.Optimizer switch

@@ -23,6 +23,10 @@ namespace MlNetDeep.Networks;
 [JsonDerivedType(typeof(GlobalAveragePoolLayer), "global_average_pool")]
 [JsonDerivedType(typeof(FlattenLayer), "flatten")]
 [JsonDerivedType(typeof(ResidualBlockLayer), "residual_block")]
+[JsonDerivedType(typeof(Pad2dLayer), "pad2d")]
+[JsonDerivedType(typeof(ResidualLayer), "residual")]
+[JsonDerivedType(typeof(ExpandChannelsLayer), "expand_channels")]
+[JsonDerivedType(typeof(ResizeLayer), "resize")]
 public abstract record LayerSpec
 {
     internal abstract nn.Module<Tensor, Tensor> CreateModule();

@@ -1,10 +1,18 @@
 using MlNetDeep.Data;
+using MlNetDeep.Engine;
 using static TorchSharp.torch;
 
 namespace MlNetDeep.Networks;
 
 /// <summary>A network's layers, and — for a network the caller built — the modules that implement them.</summary>
-internal sealed record NetworkBody(IReadOnlyList<LayerSpec> Layers, IReadOnlyList<nn.Module<Tensor, Tensor>>? Modules = null);
+internal sealed record NetworkBody(IReadOnlyList<LayerSpec> Layers, IReadOnlyList<nn.Module<Tensor, Tensor>>? Modules = null)
+{
+    /// <summary>Weights to start from (e.g. pretrained ones), named as in the network; the others keep their initialization.</summary>
+    public IReadOnlyDictionary<string, WeightTensor>? InitialWeights { get; init; }
+
+    /// <summary>Layer groups with their own learning-rate multipliers and unfreezing epochs, covering every layer with weights; null to train all alike.</summary>
+    public IReadOnlyList<LayerGroup>? LayerGroups { get; init; }
+}
 
 /// <summary>
 /// An architecture: builds the whole network for a feature column and the output size the task needs, with input

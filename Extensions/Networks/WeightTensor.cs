@@ -37,4 +37,21 @@ internal sealed record WeightTensor(long[] Shape, float[] Values)
             target.copy_(source);
         }
     }
+
+    /// <summary>Copies each of <paramref name="weights"/> into the parameter or buffer of <paramref name="module"/> of that name; the module's other weights stay as they are.</summary>
+    public static void LoadSome(nn.Module module, IReadOnlyDictionary<string, WeightTensor> weights)
+    {
+        using var noGrad = no_grad();
+        var targets = module.state_dict();
+        foreach (var (name, weight) in weights)
+        {
+            if (!targets.TryGetValue(name, out var target))
+                throw new InvalidDataException($"The network has no weight '{name}' to load.");
+            if (!weight.Shape.SequenceEqual(target.shape))
+                throw new InvalidDataException(
+                    $"The weight '{name}' has shape [{string.Join(", ", weight.Shape)}] but the network expects [{string.Join(", ", target.shape)}].");
+            using var source = tensor(weight.Values, weight.Shape);
+            target.copy_(source);
+        }
+    }
 }

@@ -293,7 +293,7 @@ public sealed class ConvolutionalNetworkTests
         StringAssert.Contains(error.Message, $"Option {option}");
     }
 
-    private static void RandomizeRunningStatistics(nn.Module network)
+    internal static void RandomizeRunningStatistics(nn.Module network)
     {
         using var noGrad = no_grad();
         foreach (var (name, buffer) in network.named_buffers())

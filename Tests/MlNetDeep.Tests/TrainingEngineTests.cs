@@ -355,7 +355,7 @@ public sealed class TrainingEngineTests
         public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= delta ? 0 : 1;
     }
 
-    private sealed class CancelAfterEpoch(int epoch, CancellationTokenSource cancellation) : TrainingCallback
+    internal sealed class CancelAfterEpoch(int epoch, CancellationTokenSource cancellation) : TrainingCallback
     {
         public override void OnEpochEnd(TrainingContext context, EpochRecord record)
         {
