@@ -23,6 +23,16 @@ namespace MlNetDeep.Networks;
 [JsonDerivedType(typeof(GlobalAveragePoolLayer), "global_average_pool")]
 [JsonDerivedType(typeof(FlattenLayer), "flatten")]
 [JsonDerivedType(typeof(ResidualBlockLayer), "residual_block")]
+[JsonDerivedType(typeof(SequenceLayoutLayer), "sequence_layout")]
+[JsonDerivedType(typeof(ImagePatchesLayer), "image_patches")]
+[JsonDerivedType(typeof(TokenEmbeddingLayer), "token_embedding")]
+[JsonDerivedType(typeof(SequenceProjectionLayer), "sequence_projection")]
+[JsonDerivedType(typeof(RecurrentLayer), "recurrent")]
+[JsonDerivedType(typeof(SequencePoolingLayer), "sequence_pooling")]
+[JsonDerivedType(typeof(PositionalEncodingLayer), "positional_encoding")]
+[JsonDerivedType(typeof(ClassTokenLayer), "class_token")]
+[JsonDerivedType(typeof(SequenceLayerNormLayer), "sequence_layer_norm")]
+[JsonDerivedType(typeof(TransformerEncoderLayer), "transformer_encoder")]
 public abstract record LayerSpec
 {
     internal abstract nn.Module<Tensor, Tensor> CreateModule();

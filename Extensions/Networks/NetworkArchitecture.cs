@@ -15,6 +15,9 @@ internal abstract class NetworkArchitecture
 {
     public abstract NetworkBody Create(FeatureColumn features, long outputSize, bool normalize);
 
+    /// <summary>Whether the network reads token sequences (a vector of keys of any length) as well as numeric features.</summary>
+    public virtual bool AcceptsTokenSequences => false;
+
     /// <summary>The image the network reads from the feature column, for architectures that take images (and augmentation).</summary>
     public virtual ImageLayout? ImageLayoutOf(FeatureColumn features) => null;
 }

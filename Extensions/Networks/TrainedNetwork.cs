@@ -43,13 +43,23 @@ public sealed class TrainedNetwork
 
     /// <summary>
     /// The network with its inference head as an ONNX model (opset 17) that takes one example of the input shape, named
-    /// <paramref name="inputName"/>, without a batch dimension; outputs are named as in the ML.NET model.
+    /// <paramref name="inputName"/>, without a batch dimension (token sequences: [1, length]); outputs are named as in the ML.NET model.
     /// </summary>
     public byte[] ToOnnx(string inputName = "Features")
     {
         var graph = new OnnxGraph(Weights);
-        graph.Input(inputName, TensorProto.Types.DataType.Float, Spec.InputShape);
-        var x = graph.Node("Unsqueeze", [inputName, graph.Constant(0L)]);
+        string x;
+        if (Spec.InputShape.Any(d => d < 0))
+        {
+            // A variable-length input keeps its batch dimension: ML.NET's ONNX scorer then feeds each row at its own length.
+            graph.Input(inputName, TensorProto.Types.DataType.Float, [1, .. Spec.InputShape]);
+            x = inputName;
+        }
+        else
+        {
+            graph.Input(inputName, TensorProto.Types.DataType.Float, Spec.InputShape);
+            x = graph.Node("Unsqueeze", [inputName, graph.Constant(0L)]);
+        }
         for (var i = 0; i < Spec.Layers.Count; i++)
             x = Spec.Layers[i].EmitOnnx(graph, x, i.ToString(CultureInfo.InvariantCulture) + ".");
         Task.EmitHead(graph, x, ClassCount);

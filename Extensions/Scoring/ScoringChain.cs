@@ -19,7 +19,7 @@ internal static class ScoringChain
         var input = OnnxInputName(features);
         var dropped = task.InternalColumns.ToList();
         IEstimator<ITransformer> chain = new EstimatorChain<ITransformer>();
-        if (features.IsDouble)
+        if (features.IsDouble || features.IsTokenSequence)
             chain = chain.Append(ml.Transforms.Conversion.ConvertType(input, features.Name, DataKind.Single));
         if (features.IsScalar)
             chain = chain.Append(ml.Transforms.Concatenate(input, features.IsDouble ? input : features.Name));

@@ -183,7 +183,7 @@ public sealed class SaveLoadTests
         public float Score { get; set; }
     }
 
-    private static void AssertFreshProcessAgrees(MLContext ml, ITransformer model, IDataView data, string task,
+    internal static void AssertFreshProcessAgrees(MLContext ml, ITransformer model, IDataView data, string task,
         Func<IDataView, IEnumerable<(string Label, float[] Scores)>> read)
     {
         using var folder = new TemporaryFolder();
