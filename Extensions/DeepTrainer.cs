@@ -102,7 +102,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
             var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson(), imageLayout));
             var trained = new TrainedNetwork(spec, WeightTensor.ReadAll(network), task, data.ClassCount);
             var onnxInput = ScoringChain.OnnxInputName(columns.Features);
-            var scoring = ScoringChain.Build(new MLContext(seed), trained.ToOnnx(onnxInput), columns.Features, task, classes, trainData);
+            var scoring = ScoringChain.Build(new MLContext(seed), trained, columns.Features, task, classes, trainData);
             return new DeepPredictionTransformer(scoring, trained, history, onnxInput);
         }
         finally

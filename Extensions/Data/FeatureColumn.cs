@@ -24,7 +24,7 @@ internal sealed record FeatureColumn(string Name, int Size, bool IsDouble, bool 
         if (acceptsTokenSequences && column.IsKey)
             return column.Kind == SchemaShape.Column.VectorKind.Scalar
                 ? $"Feature column '{column.Name}' is a single key; a token sequence is a vector of keys (e.g. TokenizeIntoWords + MapValueToKey)."
-                : column.ItemType is KeyDataViewType { RawType: var raw } && raw == typeof(uint) ? null
+                : column.ItemType == NumberDataViewType.UInt32 ? null
                 : $"Feature column '{column.Name}' has item type {column.ItemType}; token sequences need UInt32 keys (MapValueToKey makes them).";
         var numeric = column.ItemType == NumberDataViewType.Single || column.ItemType == NumberDataViewType.Double;
         if (!numeric || column.IsKey)

@@ -51,10 +51,11 @@ internal static class SequenceTestData
     }
 
     /// <summary>Words → keys, as a text pipeline would: the tokenizer and the key mapping fitted on <paramref name="fitOn"/>.</summary>
-    public static ITransformer TokenPipeline(MLContext ml, IDataView fitOn) =>
-        ml.Transforms.Text.TokenizeIntoWords("Tokens", "Text")
-            .Append(ml.Transforms.Conversion.MapValueToKey("Features", "Tokens"))
-            .Fit(fitOn);
+    public static ITransformer TokenPipeline(MLContext ml, IDataView fitOn) => TokenPipelineEstimator(ml).Fit(fitOn);
+
+    /// <summary>TokenizeIntoWords (Text → Tokens) then MapValueToKey (Tokens → Features).</summary>
+    public static IEstimator<ITransformer> TokenPipelineEstimator(MLContext ml) =>
+        ml.Transforms.Text.TokenizeIntoWords("Tokens", "Text").Append(ml.Transforms.Conversion.MapValueToKey("Features", "Tokens"));
 
     /// <summary>
     /// Checks that the exported ONNX graph (one example, its own length) computes what the TorchSharp module computes, within
