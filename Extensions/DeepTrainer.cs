@@ -159,6 +159,8 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         try
         {
             body = architecture.Create(features, outputSize, normalize: data.FeatureStatistics is not null);
+            if (task is RegressionTask && architecture.ScalesRegressionTargets && body.Modules is null)
+                body = new NetworkBody([.. body.Layers, TargetScaleLayer.Of(data.TrainTargets)]);
             spec = new NetworkSpec(inputShape, body.Layers);
         }
         catch (InvalidOperationException e)

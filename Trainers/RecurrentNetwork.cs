@@ -52,6 +52,8 @@ internal sealed class RecurrentArchitecture(RecurrentNetworkOptions options) : N
 {
     public override bool AcceptsTokenSequences => true;
 
+    public override bool ScalesRegressionTargets => true;
+
     public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
         var layers = new List<LayerSpec>();

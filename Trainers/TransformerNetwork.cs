@@ -54,6 +54,8 @@ internal sealed class TransformerArchitecture(TransformerNetworkOptions options)
 {
     public override bool AcceptsTokenSequences => true;
 
+    public override bool ScalesRegressionTargets => true;
+
     public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
         var layers = new List<LayerSpec>();

@@ -33,6 +33,7 @@ namespace MlNetDeep.Networks;
 [JsonDerivedType(typeof(ClassTokenLayer), "class_token")]
 [JsonDerivedType(typeof(SequenceLayerNormLayer), "sequence_layer_norm")]
 [JsonDerivedType(typeof(TransformerEncoderLayer), "transformer_encoder")]
+[JsonDerivedType(typeof(TargetScaleLayer), "target_scale")]
 public abstract record LayerSpec
 {
     internal abstract nn.Module<Tensor, Tensor> CreateModule();
