@@ -5,6 +5,9 @@ using MlNetDeep.Benchmarks;
 
 const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --mode quick|full [--out path.json]";
 
+if (args is ["--sequences", ..])
+    return SequenceBenchmarks.Run(args[1..]);
+
 var mode = "quick";
 string? outPath = null;
 for (var i = 0; i < args.Length; i++)
