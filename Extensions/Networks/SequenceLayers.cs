@@ -124,16 +124,14 @@ public sealed record RecurrentLayer(RecurrentKind Kind, long InputSize, long Hid
         // ONNX recurrent ops take [T, batch, F] (ONNX Runtime's CPU kernels reject layout=1).
         var x = graph.Node("Transpose", [input], OnnxGraph.Attribute("perm", [1L, 0, 2]));
         var finalStates = x;
-        var inputSize = InputSize;
         for (var layer = 0; layer < Layers; layer++)
         {
-            var (w, r, b) = OnnxWeights(graph, weightPrefix, layer, inputSize);
+            var (w, r, b) = OnnxWeights(graph, weightPrefix, layer);
             var outputs = graph.Node(Kind == RecurrentKind.Lstm ? "LSTM" : "GRU", [x, w, r, b], 2, RecurrentAttributes());
             // Y is [T, directions, batch, hidden]; the next layer reads [T, batch, directions × hidden], forward first.
             var stepsFirst = graph.Node("Transpose", [outputs[0]], OnnxGraph.Attribute("perm", [0L, 2, 1, 3]));
             x = graph.Node("Reshape", [stepsFirst, graph.Constant(0, 0, -1)]);
             finalStates = outputs[1];
-            inputSize = Directions * HiddenSize;
         }
         if (ReturnSequence)
             return graph.Node("Transpose", [x], OnnxGraph.Attribute("perm", [1L, 0, 2]));
@@ -149,32 +147,32 @@ public sealed record RecurrentLayer(RecurrentKind Kind, long InputSize, long Hid
 
     /// <summary>
     /// W [directions, gates × hidden, in], R [directions, gates × hidden, hidden] and B [directions, 2 × gates × hidden]
-    /// from TorchSharp's weights, with the gate blocks in ONNX's order.
+    /// from TorchSharp's weights, gate blocks in ONNX's order. The graph rearranges the weights itself (ONNX Runtime
+    /// folds it at load), so the model stores them as trained and they can be read back to train further.
     /// </summary>
-    private (string W, string R, string B) OnnxWeights(OnnxGraph graph, string weightPrefix, int layer, long inputSize)
+    private (string W, string R, string B) OnnxWeights(OnnxGraph graph, string weightPrefix, int layer)
     {
-        // TorchSharp stacks LSTM gates as i, f, g, o and ONNX as i, o, f, c; GRU r, z, n against z, r, h.
-        int[] order = Kind == RecurrentKind.Lstm ? [0, 3, 1, 2] : [1, 0, 2];
-        var gates = order.Length;
-        var blockRows = HiddenSize;
-        var w = new List<float>();
-        var r = new List<float>();
-        var b = new List<float>();
+        var (w, r, b) = (new List<string>(), new List<string>(), new List<string>());
         for (var direction = 0; direction < Directions; direction++)
         {
             var suffix = $"_l{layer}{(direction == 1 ? "_reverse" : "")}";
-            w.AddRange(Reorder(graph.Weight(weightPrefix + "rnn.weight_ih" + suffix).Values, order, blockRows * inputSize));
-            r.AddRange(Reorder(graph.Weight(weightPrefix + "rnn.weight_hh" + suffix).Values, order, blockRows * HiddenSize));
-            b.AddRange(Reorder(graph.Weight(weightPrefix + "rnn.bias_ih" + suffix).Values, order, blockRows));
-            b.AddRange(Reorder(graph.Weight(weightPrefix + "rnn.bias_hh" + suffix).Values, order, blockRows));
+            w.Add(Reordered(graph, weightPrefix + "rnn.weight_ih" + suffix));
+            r.Add(Reordered(graph, weightPrefix + "rnn.weight_hh" + suffix));
+            b.Add(graph.Node("Concat", [Reordered(graph, weightPrefix + "rnn.bias_ih" + suffix), Reordered(graph, weightPrefix + "rnn.bias_hh" + suffix)],
+                OnnxGraph.Attribute("axis", 0L)));
         }
-        return (graph.Constant([Directions, gates * HiddenSize, inputSize], w.ToArray()),
-                graph.Constant([Directions, gates * HiddenSize, HiddenSize], r.ToArray()),
-                graph.Constant([Directions, 2 * gates * HiddenSize], b.ToArray()));
+        string Stack(List<string> perDirection) => graph.Node("Concat", perDirection.Select(t => graph.Node("Unsqueeze", [t, graph.Constant(0L)])).ToArray(),
+            OnnxGraph.Attribute("axis", 0L));
+        return (Stack(w), Stack(r), Stack(b));
     }
 
-    private static IEnumerable<float> Reorder(float[] values, int[] order, long blockSize) =>
-        order.SelectMany(block => values.Skip((int)(block * blockSize)).Take((int)blockSize));
+    /// <summary>A weight or bias with its gate blocks moved from TorchSharp's order (LSTM i, f, g, o; GRU r, z, n) to ONNX's (i, o, f, c; z, r, h).</summary>
+    private string Reordered(OnnxGraph graph, string weightName)
+    {
+        int[] order = Kind == RecurrentKind.Lstm ? [0, 3, 1, 2] : [1, 0, 2];
+        var blocks = graph.Node("Split", [graph.Initializer(weightName)], order.Length, OnnxGraph.Attribute("axis", 0L));
+        return graph.Node("Concat", order.Select(block => blocks[block]).ToArray(), OnnxGraph.Attribute("axis", 0L));
+    }
 }
 
 /// <summary>How a sequence becomes one vector.</summary>
@@ -242,13 +240,7 @@ internal static class SequenceLayers
     /// <summary>A TorchSharp Linear (weights <c>{prefix}weight</c>, <c>{prefix}bias</c>) applied along the last axis of a tensor of any rank.</summary>
     public static string EmitLinear(OnnxGraph graph, string input, string prefix)
     {
-        var weight = graph.Weight(prefix + "weight");
-        var (outputs, inputs) = (weight.Shape[0], weight.Shape[1]);
-        var transposed = new float[weight.Values.Length];
-        for (var o = 0; o < outputs; o++)
-            for (var i = 0; i < inputs; i++)
-                transposed[i * outputs + o] = weight.Values[o * inputs + i];
-        var product = graph.Node("MatMul", [input, graph.Constant([inputs, outputs], transposed)]);
+        var product = graph.Node("MatMul", [input, graph.Node("Transpose", [graph.Initializer(prefix + "weight")])]);
         return graph.Node("Add", [product, graph.Initializer(prefix + "bias")]);
     }
 }

@@ -36,11 +36,7 @@ internal sealed class OnnxGraph
         return name;
     }
 
-    /// <summary>The named network weight, for layers that export it rearranged (e.g. recurrent gate blocks in ONNX's order).</summary>
-    public WeightTensor Weight(string weightName) =>
-        weights.TryGetValue(weightName, out var weight) ? weight : throw new InvalidOperationException($"The network has no weight '{weightName}' to export.");
-
-    /// <summary>Adds a float tensor constant (a weight rearranged for export) and returns its name.</summary>
+    /// <summary>Adds a float tensor constant and returns its name.</summary>
     public string Constant(long[] shape, float[] values)
     {
         var name = NewName("const");

@@ -152,6 +152,26 @@ public sealed class RecurrentNetworkTests
     }
 
     [TestMethod]
+    public void ASavedRecurrentModelCanBeTrainedFurther()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(SequenceTestData.FirstAboveLast(200, seed: 1));
+        var options = Small(RecurrentKind.Gru, epochs: 3);
+        options.Bidirectional = true;
+        options.Pooling = SequencePooling.Attention;
+        var model = ml.BinaryClassification.Trainers.RecurrentNetwork(options).Fit(data);
+        using var folder = new TemporaryFolder();
+        ml.Model.Save(model, data.Schema, folder.File("model.zip"));
+
+        var network = TrainedNetwork.Load(folder.File("model.zip"));
+        options.NumberOfEpochs = 1;
+        var fineTuned = ml.BinaryClassification.Trainers.RecurrentNetwork(options).Fit(data, network);
+
+        TrainingEngineTests.AssertSameWeights(model.Network.Weights.ToDictionary(), network.Weights.ToDictionary());
+        Assert.IsLessThan(model.History[0].TrainLoss, fineTuned.History[0].TrainLoss, "training continues from the saved weights");
+    }
+
+    [TestMethod]
     public void ASequenceShapeThatDoesNotFitTheColumnIsAnErrorNamingIt()
     {
         var ml = new MLContext(seed: 1);

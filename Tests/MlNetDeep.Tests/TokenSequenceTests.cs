@@ -118,6 +118,23 @@ public sealed class TokenSequenceTests
     }
 
     [TestMethod]
+    public void CharacterTokensWorkThroughADictionaryOfTheCharactersSeen()
+    {
+        var ml = new MLContext(seed: 1);
+        var text = ml.Data.LoadFromEnumerable(SequenceTestData.Reviews(100, seed: 1));
+        var pipeline = ml.Transforms.Text.TokenizeIntoCharactersAsKeys("Characters", "Text")
+            .Append(ml.Transforms.Conversion.MapKeyToValue("CharacterText", "Characters"))
+            .Append(ml.Transforms.Conversion.MapValueToKey("Features", "CharacterText"))
+            .Append(ml.BinaryClassification.Trainers.TransformerNetwork(new TransformerNetworkOptions
+                { ModelDimensions = 8, Heads = 2, NumberOfLayers = 1, FeedForwardSize = 16, NumberOfEpochs = 1, Seed = 3, MaxSequenceLength = 64 }));
+
+        var model = pipeline.Fit(text);
+
+        var scores = model.Transform(ml.Data.LoadFromEnumerable(new[] { new TextExample { Text = "great film ☃" } })).GetColumn<float>("Score").ToArray();
+        Assert.IsTrue(float.IsFinite(scores.Single()));
+    }
+
+    [TestMethod]
     public void EmptyTokenSequencesAreAnErrorNamingTheRow()
     {
         var ml = new MLContext(seed: 1);
