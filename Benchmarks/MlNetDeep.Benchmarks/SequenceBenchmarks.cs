@@ -15,21 +15,23 @@ internal sealed record SequenceResult(string Name, string Data, string Model, in
 
 /// <summary>
 /// Sequence benchmarks: LSTM, GRU and Transformer on Fashion-MNIST read as 28 rows of 28 pixels, GRU on SpamAssassin mail
-/// (when its folder is given), LSTM on monthly Mauna Loa CO2. Usage: <c>--sequences smoke|quick|full [--spam folder] [--out path]</c>
-/// (smoke: a tiny slice of everything, to check the program runs; no figures to read).
+/// (when its folder is given), LSTM on monthly Mauna Loa CO2. Usage: <c>--sequences smoke|quick|full [--spam folder] [--only prefix] [--out path]</c>
+/// (smoke: a tiny slice of everything, to check the program runs; no figures to read; --only runs the benchmarks whose name starts with prefix).
 /// </summary>
 internal static partial class SequenceBenchmarks
 {
     public static int Run(string[] args)
     {
         var mode = args.Length > 0 ? args[0] : "quick";
-        string? spamFolder = null, outPath = null;
+        string? spamFolder = null, outPath = null, only = null;
         for (var i = 1; i < args.Length - 1; i++)
         {
             if (args[i] == "--spam")
                 spamFolder = args[++i];
             else if (args[i] == "--out")
                 outPath = args[++i];
+            else if (args[i] == "--only")
+                only = args[++i];
         }
         var (trainRows, epochs, spamEpochs, spamShare) = mode switch
         {
@@ -40,18 +42,23 @@ internal static partial class SequenceBenchmarks
         var ml = new MLContext(seed: 1);
         var results = new List<SequenceResult>();
 
-        var fashion = FashionMnist.Load(ml);
-        var train = fashion.KeyedTrainHead(trainRows);
-        var test = fashion.LabelToKey.Transform(fashion.Test);
-        foreach (var kind in new[] { RecurrentKind.Lstm, RecurrentKind.Gru })
+        bool Selected(string name) => only is null || name.StartsWith(only, StringComparison.Ordinal);
+        if (Selected("fashion-rows"))
         {
-            var options = new RecurrentNetworkOptions { Kind = kind, HiddenSize = 128 };
-            results.Add(FashionRows(ml, $"fashion-rows-{kind.ToString().ToLowerInvariant()}", $"{kind} 128, last state, dropout 0.1", options, train, test, epochs));
+            var fashion = FashionMnist.Load(ml);
+            var train = fashion.KeyedTrainHead(trainRows);
+            var test = fashion.LabelToKey.Transform(fashion.Test);
+            foreach (var kind in new[] { RecurrentKind.Lstm, RecurrentKind.Gru })
+            {
+                var options = new RecurrentNetworkOptions { Kind = kind, HiddenSize = 128 };
+                results.Add(FashionRows(ml, $"fashion-rows-{kind.ToString().ToLowerInvariant()}", $"{kind} 128, last state, dropout 0.1", options, train, test, epochs));
+            }
+            var transformer = new TransformerNetworkOptions { ModelDimensions = 64, Heads = 4, NumberOfLayers = 2, FeedForwardSize = 128 };
+            results.Add(FashionRows(ml, "fashion-rows-transformer", "projection 28→64, sinusoidal positions, 2 pre-LN blocks (4 heads, FF 128), mean pooling, dropout 0.1", transformer, train, test, epochs));
         }
-        var transformer = new TransformerNetworkOptions { ModelDimensions = 64, Heads = 4, NumberOfLayers = 2, FeedForwardSize = 128 };
-        results.Add(FashionRows(ml, "fashion-rows-transformer", "projection 28→64, sinusoidal positions, 2 pre-LN blocks (4 heads, FF 128), mean pooling, dropout 0.1", transformer, train, test, epochs));
-        results.Add(Co2(ml));
-        if (spamFolder is not null)
+        if (Selected("co2"))
+            results.Add(Co2(ml));
+        if (spamFolder is not null && Selected("spam"))
             results.Add(Spam(ml, spamFolder, spamEpochs, spamShare));
 
         var resultsFolder = typeof(SequenceBenchmarks).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ResultsFolder").Value!;
