@@ -40,7 +40,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
     {
         var columns = inputSchema.ToDictionary(c => c.Name);
         var features = Find(Options.FeatureColumnName, "Feature");
-        if (FeatureColumn.Check(features) is { } featureError)
+        if (FeatureColumn.Check(features, architecture.AcceptsTokenSequences) is { } featureError)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), featureError);
         var label = Find(Options.LabelColumnName, "Label");
         if (label.Kind != SchemaShape.Column.VectorKind.Scalar || task.CheckLabelType(label.ItemType, label.IsKey) is { } labelError)
@@ -91,7 +91,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
             set_num_threads(threads);
         manual_seed(seed);
 
-        var normalize = Options.NormalizeFeatures && initialNetwork is null;
+        var normalize = Options.NormalizeFeatures && initialNetwork is null && !columns.Features.IsTokenSequence;
         var settings = new DataSettings(Options.BatchSize, Options.ValidationFraction, Options.DataLoading, Options.ShuffleBufferSize, seed, normalize);
         using var data = TrainingData.Prepare(trainData, validationData, columns, task, settings, device, Options.CancellationToken);
         var classes = task.ResolveClasses(columns.Label, data.ClassCount);
@@ -102,7 +102,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
             var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson(), imageLayout) { LayerGroups = layerGroups });
             var trained = new TrainedNetwork(spec, WeightTensor.ReadAll(network), task, data.ClassCount);
             var onnxInput = ScoringChain.OnnxInputName(columns.Features);
-            var scoring = ScoringChain.Build(new MLContext(seed), trained.ToOnnx(onnxInput), columns.Features, task, classes, trainData);
+            var scoring = ScoringChain.Build(new MLContext(seed), trained, columns.Features, task, classes, trainData);
             return new DeepPredictionTransformer(scoring, trained, history, onnxInput);
         }
         finally
@@ -114,7 +114,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
 
     private DataColumns BindColumns(DataViewSchema schema)
     {
-        var features = FeatureColumn.Bind(schema, Options.FeatureColumnName);
+        var features = FeatureColumn.Bind(schema, Options.FeatureColumnName, architecture.AcceptsTokenSequences);
         var labelColumn = schema.GetColumnOrNull(Options.LabelColumnName)
             ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Label column '{Options.LabelColumnName}' is not in the data.");
         if (task.CheckLabelType(labelColumn.Type, labelColumn.Type is KeyDataViewType) is { } labelError)
@@ -140,7 +140,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
     /// <summary>The network to train: the initial network's, or the architecture's body behind optional standardization.</summary>
     private (NetworkSpec Spec, nn.Module<Tensor, Tensor> Network, bool Owned, IReadOnlyList<LayerGroup>? LayerGroups) BuildNetwork(FeatureColumn features, TrainingData data, TrainedNetwork? initialNetwork)
     {
-        long[] inputShape = [features.Size];
+        long[] inputShape = features.IsTokenSequence ? [-1] : [features.Size];
         var outputSize = task.OutputSize(data.ClassCount);
         if (initialNetwork is not null)
         {
@@ -159,6 +159,8 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         try
         {
             body = architecture.Create(features, outputSize, normalize: data.FeatureStatistics is not null);
+            if (task is RegressionTask && architecture.ScalesRegressionTargets && body.Modules is null)
+                body = new NetworkBody([.. body.Layers, TargetScaleLayer.Of(data.TrainTargets)]);
             spec = new NetworkSpec(inputShape, body.Layers);
         }
         catch (InvalidOperationException e)
@@ -174,7 +176,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
             if (body.Layers[i] is IInputStatisticsLayer statisticsLayer)
                 statisticsLayer.SetStatistics(modules[i], data.FeatureStatistics!);
         }
-        var network = nn.Sequential(modules.Select((m, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), m)));
+        var network = new LayerStack(modules);
         if (body.InitialWeights is { } initialWeights)
             WeightTensor.LoadSome(network, initialWeights);
         // The caller's own layers (a custom network) stay alive after Fit; only MlNetDeep-created ones are disposed.

@@ -10,7 +10,7 @@ namespace MlNetDeep;
 /// <c>ml.BinaryClassification.Trainers.FeedForward()</c>, <c>ml.Regression.Trainers.FeedForward()</c>,
 /// <c>ConvolutionalNetwork()</c> for images, and <c>CustomNetwork(...)</c> for a TorchSharp network of your own.
 /// </summary>
-public static class MlNetDeepCatalog
+public static partial class MlNetDeepCatalog
 {
     /// <summary>A feed-forward network for multiclass classification: Score holds class probabilities, PredictedLabel has the label's key type.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>

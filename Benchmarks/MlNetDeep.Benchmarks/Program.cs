@@ -1,9 +1,12 @@
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
 
 if (args is ["--suite", "resnet", .. var resnetArgs])
     return ResNetSuite.Run(resnetArgs);
+
+if (args is ["--sequences", ..])
+    return SequenceBenchmarks.Run(args[1..]);
 
 var suite = "mlp";
 var mode = "quick";

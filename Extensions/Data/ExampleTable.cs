@@ -21,9 +21,10 @@ internal sealed record DataColumns(FeatureColumn Features, LabelColumn Label, st
 /// </summary>
 internal sealed class ExampleTable
 {
-    private ExampleTable(int featureSize, int count, float[]? features, float[] targets, float[]? weights)
+    private ExampleTable(int featureSize, int count, float[]? features, float[][]? tokenSequences, float[] targets, float[]? weights)
     {
         FeatureSize = featureSize;
+        TokenSequences = tokenSequences;
         Count = count;
         Features = features;
         Targets = targets;
@@ -37,6 +38,9 @@ internal sealed class ExampleTable
     /// <summary>Row-major features, or null when streaming.</summary>
     public float[]? Features { get; }
 
+    /// <summary>Each row's token keys, for a token-sequence feature column (instead of <see cref="Features"/>).</summary>
+    public float[][]? TokenSequences { get; }
+
     /// <summary>Raw label values (see <see cref="LabelColumn.MakeGetter"/>); the task rewrites them in its own encoding.</summary>
     public float[] Targets { get; }
 
@@ -44,9 +48,10 @@ internal sealed class ExampleTable
 
     public static ExampleTable Read(IDataView data, DataColumns columns, bool keepFeatures, string dataName, CancellationToken cancellation)
     {
-        var size = columns.Features.Size;
+        var tokens = columns.Features.IsTokenSequence ? new List<float[]>() : null;
+        var size = tokens is null ? columns.Features.Size : 0;
         var capacity = (int)Math.Min(data.GetRowCount() ?? 1024, int.MaxValue / Math.Max(size, 1));
-        var features = keepFeatures ? new float[(long)Math.Max(capacity, 1) * size] : null;
+        var features = keepFeatures && tokens is null ? new float[(long)Math.Max(capacity, 1) * size] : null;
         var targets = new float[Math.Max(capacity, 1)];
         var weights = columns.WeightColumn is null ? null : new float[targets.Length];
         var row = new float[size];
@@ -56,7 +61,8 @@ internal sealed class ExampleTable
         {
             using (var cursor = data.GetRowCursor(columns.ToRead(data.Schema)))
             {
-                var readFeatures = columns.Features.MakeReader(cursor);
+                var readFeatures = tokens is null ? columns.Features.MakeReader(cursor) : null;
+                var readTokens = tokens is null ? null : columns.Features.MakeTokenReader(cursor);
                 var readLabel = columns.Label.MakeGetter(cursor);
                 var readWeight = columns.WeightColumn is null ? null : MakeWeightGetter(cursor, columns.WeightColumn);
                 while (cursor.MoveNext())
@@ -71,8 +77,16 @@ internal sealed class ExampleTable
                         if (features is not null)
                             Array.Resize(ref features, checked(targets.Length * size));
                     }
+                    if (readTokens is not null)
+                    {
+                        var sequence = readTokens();
+                        if (sequence.Length == 0)
+                            throw new InvalidDataException(
+                                $"Feature column '{columns.Features.Name}' has an empty token sequence in row {count} of the {dataName}; every row needs at least one token (filter empty texts out first).");
+                        tokens!.Add(sequence);
+                    }
                     var destination = features is null ? row.AsSpan() : features.AsSpan(count * size, size);
-                    readFeatures(destination);
+                    readFeatures?.Invoke(destination);
                     for (var i = 0; i < size; i++)
                     {
                         var value = destination[i];
@@ -108,7 +122,7 @@ internal sealed class ExampleTable
         Array.Resize(ref targets, count);
         if (weights is not null)
             Array.Resize(ref weights, count);
-        return new ExampleTable(size, count, features, targets, weights);
+        return new ExampleTable(size, count, features, tokens?.ToArray(), targets, weights);
     }
 
     private static Func<float> MakeWeightGetter(DataViewRow row, string name)

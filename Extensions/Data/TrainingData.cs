@@ -35,6 +35,9 @@ internal sealed class TrainingData : IDisposable
         DataSettings settings, Device device, CancellationToken cancellation)
     {
         var cache = settings.Mode == DataLoadingMode.CacheAsTensors;
+        if (columns.Features.IsTokenSequence && !cache)
+            throw new ArgumentException(
+                $"Feature column '{columns.Features.Name}' holds token sequences, which train with DataLoading = CacheAsTensors only (the tokens of every row are kept in memory, padded per batch).");
         var table = ExampleTable.Read(trainData, columns, cache, "training data", cancellation);
         var classCount = task.PrepareTargets(columns.Label, table.Targets, "training data", 0);
 
@@ -66,8 +69,11 @@ internal sealed class TrainingData : IDisposable
             if (validationColumns.Label.Column.Type != columns.Label.Column.Type)
                 throw new ArgumentException(
                     $"Label column '{columns.Label.Name}' has type {validationColumns.Label.Column.Type} in the validation data but {columns.Label.Column.Type} in the training data.");
-            var validationFeatures = FeatureColumn.Bind(validationData.Schema, columns.Features.Name);
-            if (validationFeatures.Size != columns.Features.Size)
+            var validationFeatures = FeatureColumn.Bind(validationData.Schema, columns.Features.Name, columns.Features.IsTokenSequence);
+            if (validationFeatures.KeyCount != columns.Features.KeyCount)
+                throw new ArgumentException(
+                    $"Feature column '{columns.Features.Name}' has {validationFeatures.KeyCount} token keys in the validation data but {columns.Features.KeyCount} in the training data; map both with the same MapValueToKey.");
+            if (!columns.Features.IsTokenSequence && validationFeatures.Size != columns.Features.Size)
                 throw new ArgumentException(
                     $"Feature column '{columns.Features.Name}' has {validationFeatures.Size} values in the validation data but {columns.Features.Size} in the training data.");
             var validationTable = ExampleTable.Read(validationData, validationColumns, cache, "validation data", cancellation);
@@ -82,8 +88,14 @@ internal sealed class TrainingData : IDisposable
             trainRows.Select(r => table.Targets[r]).ToArray(), table.Weights is null ? null : trainRows.Select(r => table.Weights[r]).ToArray());
     }
 
-    private static CachedBatchSource Cached(ExampleTable table, long[] rows, PredictionTask task, DataSettings settings, Device device)
+    private static IBatchSource Cached(ExampleTable table, long[] rows, PredictionTask task, DataSettings settings, Device device)
     {
+        if (table.TokenSequences is { } sequences)
+        {
+            using var targetValues = tensor(rows.Select(r => table.Targets[r]).ToArray(), device: device);
+            var weightValues = table.Weights is null ? null : tensor(rows.Select(r => table.Weights[r]).ToArray(), device: device);
+            return new TokenSequenceBatchSource(rows.Select(r => sequences[r]).ToArray(), targetValues.to(task.TargetType), weightValues, settings.BatchSize, settings.Seed);
+        }
         var size = table.FeatureSize;
         var features = table.Features!;
         if (rows.LongLength != table.Count)

@@ -27,6 +27,17 @@ namespace MlNetDeep.Networks;
 [JsonDerivedType(typeof(ResidualLayer), "residual")]
 [JsonDerivedType(typeof(ExpandChannelsLayer), "expand_channels")]
 [JsonDerivedType(typeof(ResizeLayer), "resize")]
+[JsonDerivedType(typeof(SequenceLayoutLayer), "sequence_layout")]
+[JsonDerivedType(typeof(ImagePatchesLayer), "image_patches")]
+[JsonDerivedType(typeof(TokenEmbeddingLayer), "token_embedding")]
+[JsonDerivedType(typeof(SequenceProjectionLayer), "sequence_projection")]
+[JsonDerivedType(typeof(RecurrentLayer), "recurrent")]
+[JsonDerivedType(typeof(SequencePoolingLayer), "sequence_pooling")]
+[JsonDerivedType(typeof(PositionalEncodingLayer), "positional_encoding")]
+[JsonDerivedType(typeof(ClassTokenLayer), "class_token")]
+[JsonDerivedType(typeof(SequenceLayerNormLayer), "sequence_layer_norm")]
+[JsonDerivedType(typeof(TransformerEncoderLayer), "transformer_encoder")]
+[JsonDerivedType(typeof(TargetScaleLayer), "target_scale")]
 public abstract record LayerSpec
 {
     internal abstract nn.Module<Tensor, Tensor> CreateModule();

@@ -23,6 +23,15 @@ internal abstract class NetworkArchitecture
 {
     public abstract NetworkBody Create(FeatureColumn features, long outputSize, bool normalize);
 
+    /// <summary>Whether the network reads token sequences (a vector of keys of any length) as well as numeric features.</summary>
+    public virtual bool AcceptsTokenSequences => false;
+
+    /// <summary>
+    /// Whether a regression network ends in a <see cref="TargetScaleLayer"/> with the training labels' mean and standard
+    /// deviation (recurrent and attention networks, whose forecasts are on the labels' scale).
+    /// </summary>
+    public virtual bool ScalesRegressionTargets => false;
+
     /// <summary>The image the network reads from the feature column, for architectures that take images (and augmentation).</summary>
     public virtual ImageLayout? ImageLayoutOf(FeatureColumn features) => null;
 }

@@ -7,7 +7,8 @@ namespace MlNetDeep.Networks;
 
 /// <summary>
 /// A network as an ordered list of layers applied to one example of shape <see cref="InputShape"/> (batch dimension excluded).
-/// Layer <c>i</c> owns the weights named <c>"{i}.…"</c>, as in a TorchSharp <c>Sequential</c>.
+/// Layer <c>i</c> owns the weights named <c>"{i}.…"</c>, as in a TorchSharp <c>Sequential</c>. A negative dimension is
+/// the length of a variable-length sequence (token sequences).
 /// </summary>
 public sealed record NetworkSpec
 {
@@ -47,8 +48,7 @@ public sealed record NetworkSpec
         return new NetworkSpec(spec.InputShape, spec.Layers);
     }
 
-    internal Sequential CreateModule() =>
-        nn.Sequential(Layers.Select((layer, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), layer.CreateModule())));
+    internal nn.Module<Tensor, Tensor> CreateModule() => new LayerStack(Layers.Select(layer => layer.CreateModule()));
 
     /// <summary>
     /// Describes an existing TorchSharp network (a <c>Sequential</c>, nested ones flattened) in supported layers and

@@ -43,13 +43,29 @@ public sealed class TrainedNetwork
 
     /// <summary>
     /// The network with its inference head as an ONNX model (opset 17) that takes one example of the input shape, named
-    /// <paramref name="inputName"/>, without a batch dimension; outputs are named as in the ML.NET model.
+    /// <paramref name="inputName"/>, without a batch dimension (token sequences: [1, length]); outputs are named as in the ML.NET model.
     /// </summary>
-    public byte[] ToOnnx(string inputName = "Features")
+    public byte[] ToOnnx(string inputName = "Features") => ToOnnx(inputName, tokenKeyBits: 0);
+
+    /// <summary>
+    /// As <see cref="ToOnnx(string)"/>; with <paramref name="tokenKeyBits"/> &gt; 0 the token keys arrive as ML.NET's
+    /// MapKeyToBinaryVector codes of that many digits per token (see <see cref="Scoring.TokenKeyCodes"/>).
+    /// </summary>
+    internal byte[] ToOnnx(string inputName, int tokenKeyBits)
     {
         var graph = new OnnxGraph(Weights);
-        graph.Input(inputName, TensorProto.Types.DataType.Float, Spec.InputShape);
-        var x = graph.Node("Unsqueeze", [inputName, graph.Constant(0L)]);
+        string x;
+        if (Spec.InputShape.Any(d => d < 0))
+        {
+            // A variable-length input keeps its batch dimension: ML.NET's ONNX scorer then feeds each row at its own length.
+            graph.Input(inputName, TensorProto.Types.DataType.Float, [1, .. Spec.InputShape]);
+            x = tokenKeyBits > 0 ? DecodeTokenKeys(graph, inputName, tokenKeyBits) : inputName;
+        }
+        else
+        {
+            graph.Input(inputName, TensorProto.Types.DataType.Float, Spec.InputShape);
+            x = graph.Node("Unsqueeze", [inputName, graph.Constant(0L)]);
+        }
         for (var i = 0; i < Spec.Layers.Count; i++)
             x = Spec.Layers[i].EmitOnnx(graph, x, i.ToString(CultureInfo.InvariantCulture) + ".");
         Task.EmitHead(graph, x, ClassCount);
@@ -61,6 +77,16 @@ public sealed class TrainedNetwork
             [InputKey] = inputName,
         };
         return graph.ToModel(metadata).ToByteArray();
+    }
+
+    /// <summary>Binary key codes [1, T × bits] → key values [1, T] (1-based; 0 where the code is all ones, a missing key).</summary>
+    private static string DecodeTokenKeys(OnnxGraph graph, string codes, int bits)
+    {
+        var digits = graph.Node("Reshape", [codes, graph.Constant(1, -1, bits)]);
+        var powers = Enumerable.Range(0, bits).Select(i => (float)(1L << (bits - 1 - i))).ToArray();
+        var index = graph.Node("Reshape", [graph.Node("MatMul", [digits, graph.Constant([bits], powers)]), graph.Constant(1, -1)]);
+        var missing = graph.Node("Equal", [index, graph.Constant((float)((1L << bits) - 1))]);
+        return graph.Node("Where", [missing, graph.Constant(0f), graph.Node("Add", [index, graph.Constant(1f)])]);
     }
 
     /// <summary>Reads a network from ONNX bytes written by MlNetDeep.</summary>

@@ -36,6 +36,14 @@ internal sealed class OnnxGraph
         return name;
     }
 
+    /// <summary>Adds a float tensor constant and returns its name.</summary>
+    public string Constant(long[] shape, float[] values)
+    {
+        var name = NewName("const");
+        graph.Initializer.Add(FloatTensor(name, shape, values));
+        return name;
+    }
+
     /// <summary>Adds an int64 vector constant (shapes, axes) and returns its name.</summary>
     public string Constant(params long[] values)
     {
@@ -53,6 +61,14 @@ internal sealed class OnnxGraph
         var output = NewName(opType.ToLowerInvariant());
         Node(opType, inputs, [output], attributes);
         return output;
+    }
+
+    /// <summary>Adds a node with <paramref name="outputCount"/> outputs and returns their (generated) names.</summary>
+    public string[] Node(string opType, string[] inputs, int outputCount, params AttributeProto[] attributes)
+    {
+        var outputs = Enumerable.Range(0, outputCount).Select(_ => NewName(opType.ToLowerInvariant())).ToArray();
+        Node(opType, inputs, outputs, attributes);
+        return outputs;
     }
 
     /// <summary>Adds a node with the given output names.</summary>
@@ -107,8 +123,9 @@ internal sealed class OnnxGraph
     private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, long[] dims)
     {
         var shape = new TensorShapeProto();
+        // A negative dimension is symbolic: the length of a variable-length sequence.
         foreach (var dim in dims)
-            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = dim });
+            shape.Dim.Add(dim >= 0 ? new TensorShapeProto.Types.Dimension { DimValue = dim } : new TensorShapeProto.Types.Dimension { DimParam = "sequence_length" });
         return new ValueInfoProto
         {
             Name = name,

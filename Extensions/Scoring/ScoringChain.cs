@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetDeep.Data;
+using MlNetDeep.Networks;
 using MlNetDeep.Tasks;
 
 namespace MlNetDeep.Scoring;
@@ -14,11 +15,16 @@ internal static class ScoringChain
     /// <summary>The ONNX input name: the feature column itself when ML.NET's ONNX scorer can read it, else an internal float vector.</summary>
     public static string OnnxInputName(FeatureColumn features) => features.IsOnnxReady ? features.Name : ColumnNames.Features;
 
-    public static ITransformer Build(MLContext ml, byte[] onnx, FeatureColumn features, PredictionTask task, ClassValues? classes, IDataView schemaSource)
+    public static ITransformer Build(MLContext ml, TrainedNetwork network, FeatureColumn features, PredictionTask task, ClassValues? classes, IDataView schemaSource)
     {
         var input = OnnxInputName(features);
+        var onnx = features.IsTokenSequence
+            ? network.ToOnnx(input, TokenKeyCodes.Bits(ml, schemaSource, features.Name))
+            : network.ToOnnx(input);
         var dropped = task.InternalColumns.ToList();
         IEstimator<ITransformer> chain = new EstimatorChain<ITransformer>();
+        if (features.IsTokenSequence)
+            chain = chain.Append(TokenKeyCodes.Encode(ml, features.Name));
         if (features.IsDouble)
             chain = chain.Append(ml.Transforms.Conversion.ConvertType(input, features.Name, DataKind.Single));
         if (features.IsScalar)
