@@ -216,12 +216,11 @@ internal static class TrainingEngine
         return callbacks;
     }
 
+    /// <summary>One parameter group per layer group (each at the learning rate times its multiplier), or one for the whole network.</summary>
     private static optim.Optimizer CreateOptimizer(nn.Module network, DeepTrainerOptions options, IReadOnlyList<LayerGroup>? layerGroups)
     {
-        if (layerGroups is null)
-            return CreateOptimizer(network, options);
-        var partition = LayerGroup.Partition(network, layerGroups);
-        var rates = layerGroups.Select(g => options.LearningRate * g.LearningRateMultiplier).ToArray();
+        var partition = layerGroups is null ? [network.parameters().ToList()] : LayerGroup.Partition(network, layerGroups);
+        var rates = layerGroups is null ? [options.LearningRate] : layerGroups.Select(g => options.LearningRate * g.LearningRateMultiplier).ToArray();
         var (lr, beta1, beta2, decay) = (options.LearningRate, options.Beta1, options.Beta2, options.WeightDecay);
         return options.Optimizer switch
         {
@@ -231,12 +230,4 @@ internal static class TrainingEngine
             _ => throw new ArgumentOutOfRangeException(nameof(options.Optimizer), options.Optimizer, "Unknown optimizer."),
         };
     }
-
-    private static optim.Optimizer CreateOptimizer(nn.Module network, DeepTrainerOptions options) => options.Optimizer switch
-    {
-        OptimizerKind.Sgd => optim.SGD(network.parameters(), options.LearningRate, options.Momentum, 0, options.WeightDecay, options.Nesterov),
-        OptimizerKind.Adam => optim.Adam(network.parameters(), options.LearningRate, options.Beta1, options.Beta2, 1e-8, options.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(network.parameters(), options.LearningRate, options.Beta1, options.Beta2, 1e-8, options.WeightDecay),
-        _ => throw new ArgumentOutOfRangeException(nameof(options.Optimizer), options.Optimizer, "Unknown optimizer."),
-    };
 }
