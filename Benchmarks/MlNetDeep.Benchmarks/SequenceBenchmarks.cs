@@ -52,11 +52,11 @@ internal static partial class SequenceBenchmarks
             foreach (var kind in new[] { RecurrentKind.Lstm, RecurrentKind.Gru }.Where(k => Selected($"fashion-rows-{k.ToString().ToLowerInvariant()}")))
             {
                 var options = new RecurrentNetworkOptions { Kind = kind, HiddenSize = 128 };
-                results.Add(FashionRows(ml, $"fashion-rows-{kind.ToString().ToLowerInvariant()}", $"{kind} 128, last state, dropout 0.1", options, train, test, epochs));
+                results.Add(FashionRows(ml, $"fashion-rows-{kind.ToString().ToLowerInvariant()}", $"{kind} 128, last state, dropout 0.1", options, train, test, epochs, trainRows));
             }
             var transformer = new TransformerNetworkOptions { ModelDimensions = 64, Heads = 4, NumberOfLayers = 2, FeedForwardSize = 128 };
             if (Selected("fashion-rows-transformer"))
-                results.Add(FashionRows(ml, "fashion-rows-transformer", "projection 28→64, sinusoidal positions, 2 pre-LN blocks (4 heads, FF 128), mean pooling, dropout 0.1", transformer, train, test, epochs));
+                results.Add(FashionRows(ml, "fashion-rows-transformer", "projection 28→64, sinusoidal positions, 2 pre-LN blocks (4 heads, FF 128), mean pooling, dropout 0.1", transformer, train, test, epochs, trainRows));
         }
         if (Selected("co2"))
             results.Add(Co2(ml));
@@ -73,7 +73,10 @@ internal static partial class SequenceBenchmarks
         return 0;
     }
 
-    private static SequenceResult FashionRows(MLContext ml, string name, string model, SequenceNetworkOptions options, IDataView train, IDataView test, int epochs)
+    /// <summary>Epochs of the PyTorch run that follows each Fashion-MNIST model's: its first is warm-up, the rest give the median.</summary>
+    private const int PyTorchEpochs = 4;
+
+    private static SequenceResult FashionRows(MLContext ml, string name, string model, SequenceNetworkOptions options, IDataView train, IDataView test, int epochs, int trainRows)
     {
         Console.WriteLine($"[{name}]");
         Configure(options, epochs);
@@ -83,7 +86,39 @@ internal static partial class SequenceBenchmarks
             : ml.MulticlassClassification.Trainers.TransformerNetwork((TransformerNetworkOptions)options);
         using var fitted = trainer.Fit(train);
         var metrics = ml.MulticlassClassification.Evaluate(fitted.Transform(test));
-        return Result(name, "Fashion-MNIST as 28 rows × 28 pixels", model, fitted, new Dictionary<string, double> { ["accuracy"] = metrics.MicroAccuracy });
+        var figures = new Dictionary<string, double> { ["accuracy"] = metrics.MicroAccuracy };
+        // The same model in PyTorch right after, in this run (Benchmarks/pytorch/fashion_rows.py), for the epoch-time ratio.
+        if (PyTorchEpochSeconds(name["fashion-rows-".Length..], trainRows) is { } reference)
+        {
+            var ours = Statistics.Median(Statistics.AfterWarmup(fitted.History.Select(r => r.Seconds)));
+            var theirs = Statistics.Median(Statistics.AfterWarmup(reference));
+            figures["pyTorchMedianEpochSeconds"] = theirs;
+            figures["ratioToPyTorch"] = ours / theirs;
+            Console.WriteLine($"  PyTorch: {theirs:F2} s per epoch; ratio {ours / theirs:F3}");
+        }
+        return Result(name, "Fashion-MNIST as 28 rows × 28 pixels", model, fitted, figures);
+    }
+
+    /// <summary>Epoch seconds of the PyTorch script for <paramref name="model"/>, or null where /usr/bin/python3 or torch is missing.</summary>
+    private static double[]? PyTorchEpochSeconds(string model, int trainRows)
+    {
+        var script = Path.Combine(ProjectFolders.PyTorch, "fashion_rows.py");
+        if (!File.Exists(PyTorchReference.Python))
+            return null;
+        var start = new ProcessStartInfo(PyTorchReference.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { script, model, PyTorchEpochs.ToString(CultureInfo.InvariantCulture), trainRows.ToString(CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            Console.WriteLine($"  PyTorch skipped: {error.Result.Trim().Split('\n')[^1]}");
+            return null;
+        }
+        using var json = JsonDocument.Parse(output);
+        return json.RootElement.GetProperty("epochSeconds").EnumerateArray().Select(e => e.GetDouble()).ToArray();
     }
 
     private static SequenceResult Co2(MLContext ml)
