@@ -43,9 +43,15 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         if (FeatureColumn.Check(features, architecture.AcceptsTokenSequences) is { } featureError)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), featureError);
         var label = Find(Options.LabelColumnName, "Label");
-        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || task.CheckLabelType(label.ItemType, label.IsKey) is { } labelError)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Label column '{label.Name}' {task.CheckLabelType(label.ItemType, label.IsKey) ?? "must be a scalar"}.");
+        var labelKindError = label.Kind switch
+        {
+            SchemaShape.Column.VectorKind.Scalar => null,
+            SchemaShape.Column.VectorKind.Vector when task.AcceptsVectorLabels => null,
+            _ when task.AcceptsVectorLabels => "must be a scalar or a vector of known size",
+            _ => "must be a scalar",
+        };
+        if ((labelKindError ?? task.CheckLabelType(label.ItemType, label.IsKey)) is { } labelError)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{label.Name}' {labelError}.");
         if (Options.ExampleWeightColumnName is { } weightName)
         {
             var weight = Find(weightName, "Weight");

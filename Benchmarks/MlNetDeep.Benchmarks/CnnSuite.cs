@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.ML;
 
 namespace MlNetDeep.Benchmarks;
@@ -28,5 +29,19 @@ internal static class CnnSuite
             report.PrintTable(Console.Out);
             Console.WriteLine($"Results: {output}");
         }
+    }
+
+    /// <summary>The accuracy recipes alone, on <see cref="CnnAccuracy.Widen"/>'s network (suite cnn-wide, full data).</summary>
+    public static void RunWidened(string output)
+    {
+        var settings = CnnBenchmarkSettings.For("full");
+        var date = DateTimeOffset.Now;
+        var ml = new MLContext(settings.Seed);
+        var data = FashionMnist.Load(ml);
+        var (accuracy, model) = CnnAccuracy.Run(ml, data, settings, widened: true);
+        model.Dispose();
+        var report = new { date, commandLine = Environment.CommandLine, machine = MachineInfo.Describe(), loadAverage = MachineInfo.LoadAverage(), accuracy };
+        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"Results: {output}");
     }
 }

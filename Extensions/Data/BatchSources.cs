@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace MlNetDeep.Data;
 
-/// <summary>One mini-batch on the training device: features <c>[B, …]</c>, targets <c>[B]</c> and optional example weights <c>[B]</c>.</summary>
+/// <summary>One mini-batch on the training device: features <c>[B, …]</c>, targets <c>[B]</c> (<c>[B, T]</c> for vector labels) and optional example weights <c>[B]</c>.</summary>
 internal sealed record Batch(Tensor Features, Tensor Targets, Tensor? Weights)
 {
     public long Size => Targets.shape[0];
@@ -88,7 +88,7 @@ internal sealed class StreamingBatchSource : IBatchSource
     private readonly IDataView data;
     private readonly FeatureColumn features;
     private readonly long[] rows;
-    private readonly float[] targets;
+    private readonly ExampleTable table;
     private readonly float[]? weights;
     private readonly ScalarType targetType;
     private readonly int batchSize;
@@ -103,7 +103,7 @@ internal sealed class StreamingBatchSource : IBatchSource
         this.data = data;
         this.features = features;
         this.rows = rows;
-        targets = table.Targets;
+        this.table = table;
         weights = table.Weights;
         this.targetType = targetType;
         this.batchSize = batchSize;
@@ -186,7 +186,7 @@ internal sealed class StreamingBatchSource : IBatchSource
     {
         var size = features.Size;
         var x = tensor(batchFeatures.AsSpan(0, count * size).ToArray(), [count, size], device: device);
-        var y = tensor(batchRows.Take(count).Select(r => targets[r]).ToArray(), device: device).to(targetType);
+        var y = table.TargetTensor(batchRows[..count], targetType, device);
         var w = weights is null ? null : tensor(batchRows.Take(count).Select(r => weights[r]).ToArray(), device: device);
         return new Batch(x, y, w);
     }

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using static TorchSharp.torch;
 
 namespace MlNetDeep.Data;
 
@@ -21,9 +22,10 @@ internal sealed record DataColumns(FeatureColumn Features, LabelColumn Label, st
 /// </summary>
 internal sealed class ExampleTable
 {
-    private ExampleTable(int featureSize, int count, float[]? features, float[][]? tokenSequences, float[] targets, float[]? weights)
+    private ExampleTable(int featureSize, int count, float[]? features, float[][]? tokenSequences, int targetSize, float[] targets, float[]? weights)
     {
         FeatureSize = featureSize;
+        TargetSize = targetSize;
         TokenSequences = tokenSequences;
         Count = count;
         Features = features;
@@ -41,10 +43,23 @@ internal sealed class ExampleTable
     /// <summary>Each row's token keys, for a token-sequence feature column (instead of <see cref="Features"/>).</summary>
     public float[][]? TokenSequences { get; }
 
-    /// <summary>Raw label values (see <see cref="LabelColumn.MakeGetter"/>); the task rewrites them in its own encoding.</summary>
+    /// <summary>Target values per row (<see cref="LabelColumn.Size"/>).</summary>
+    public int TargetSize { get; }
+
+    /// <summary>Row-major raw label values (see <see cref="LabelColumn.MakeReader"/>); the task rewrites them in its own encoding.</summary>
     public float[] Targets { get; }
 
     public float[]? Weights { get; }
+
+    /// <summary>The targets of the given rows as a tensor: <c>[rows]</c>, or <c>[rows, TargetSize]</c> for vector labels.</summary>
+    public Tensor TargetTensor(IReadOnlyList<long> rows, ScalarType type, Device device)
+    {
+        var values = new float[rows.Count * TargetSize];
+        for (var i = 0; i < rows.Count; i++)
+            Targets.AsSpan((int)rows[i] * TargetSize, TargetSize).CopyTo(values.AsSpan(i * TargetSize, TargetSize));
+        using var floats = TargetSize == 1 ? tensor(values, device: device) : tensor(values, [rows.Count, TargetSize], device: device);
+        return floats.to(type);
+    }
 
     public static ExampleTable Read(IDataView data, DataColumns columns, bool keepFeatures, string dataName, CancellationToken cancellation)
     {
@@ -52,8 +67,10 @@ internal sealed class ExampleTable
         var size = tokens is null ? columns.Features.Size : 0;
         var capacity = (int)Math.Min(data.GetRowCount() ?? 1024, int.MaxValue / Math.Max(size, 1));
         var features = keepFeatures && tokens is null ? new float[(long)Math.Max(capacity, 1) * size] : null;
-        var targets = new float[Math.Max(capacity, 1)];
-        var weights = columns.WeightColumn is null ? null : new float[targets.Length];
+        capacity = Math.Max(capacity, 1);
+        var targetSize = columns.Label.Size;
+        var targets = new float[(long)capacity * targetSize];
+        var weights = columns.WeightColumn is null ? null : new float[capacity];
         var row = new float[size];
         var count = 0;
 
@@ -63,19 +80,20 @@ internal sealed class ExampleTable
             {
                 var readFeatures = tokens is null ? columns.Features.MakeReader(cursor) : null;
                 var readTokens = tokens is null ? null : columns.Features.MakeTokenReader(cursor);
-                var readLabel = columns.Label.MakeGetter(cursor);
+                var readLabel = columns.Label.MakeReader(cursor);
                 var readWeight = columns.WeightColumn is null ? null : MakeWeightGetter(cursor, columns.WeightColumn);
                 while (cursor.MoveNext())
                 {
                     if ((count & 1023) == 0)
                         cancellation.ThrowIfCancellationRequested();
-                    if (count == targets.Length)
+                    if (count == capacity)
                     {
-                        Array.Resize(ref targets, checked(targets.Length * 2));
+                        capacity = checked(capacity * 2);
+                        Array.Resize(ref targets, checked(capacity * targetSize));
                         if (weights is not null)
-                            Array.Resize(ref weights, targets.Length);
+                            Array.Resize(ref weights, capacity);
                         if (features is not null)
-                            Array.Resize(ref features, checked(targets.Length * size));
+                            Array.Resize(ref features, checked(capacity * size));
                     }
                     if (readTokens is not null)
                     {
@@ -94,7 +112,7 @@ internal sealed class ExampleTable
                             throw new InvalidDataException(
                                 $"Feature column '{columns.Features.Name}' has {value} in row {count}{(size > 1 ? $", slot {i}" : "")} of the {dataName}; features must be finite (replace missing values first, e.g. with ReplaceMissingValues).");
                     }
-                    targets[count] = readLabel();
+                    readLabel(targets.AsSpan(count * targetSize, targetSize));
                     if (weights is not null)
                     {
                         var weight = readWeight!();
@@ -119,10 +137,10 @@ internal sealed class ExampleTable
             throw new InvalidDataException($"The {dataName} has no rows.");
         if (features is not null && features.Length != (long)count * size)
             Array.Resize(ref features, count * size);
-        Array.Resize(ref targets, count);
+        Array.Resize(ref targets, count * targetSize);
         if (weights is not null)
             Array.Resize(ref weights, count);
-        return new ExampleTable(size, count, features, tokens?.ToArray(), targets, weights);
+        return new ExampleTable(size, count, features, tokens?.ToArray(), targetSize, targets, weights);
     }
 
     private static Func<float> MakeWeightGetter(DataViewRow row, string name)

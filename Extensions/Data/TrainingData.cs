@@ -26,7 +26,7 @@ internal sealed class TrainingData : IDisposable
     /// <summary>Per-feature mean and standard deviation of the training rows (not the validation rows), when asked for.</summary>
     public FeatureStatistics? FeatureStatistics { get; }
 
-    /// <summary>Task-encoded targets of the training rows (for class weighting).</summary>
+    /// <summary>Task-encoded targets of the training rows, row-major (for class weighting and regression target scaling).</summary>
     public float[] TrainTargets { get; }
 
     public float[]? TrainWeights { get; }
@@ -43,7 +43,7 @@ internal sealed class TrainingData : IDisposable
 
         long[] trainRows, validationRows = [];
         if (validationData is null && settings.ValidationFraction > 0)
-            (trainRows, validationRows) = ValidationSplit.Split(table.Targets, settings.ValidationFraction, task.IsClassification, settings.Seed);
+            (trainRows, validationRows) = ValidationSplit.Split(table.Count, task.IsClassification ? table.Targets : null, settings.ValidationFraction, settings.Seed);
         else
             trainRows = Enumerable.Range(0, table.Count).Select(i => (long)i).ToArray();
 
@@ -84,17 +84,16 @@ internal sealed class TrainingData : IDisposable
                 : new StreamingBatchSource(validationData, columns.Features, all, validationTable, task.TargetType, settings.BatchSize, 1, settings.Seed, device);
         }
 
-        return new TrainingData(train, validation, classCount, statistics,
-            trainRows.Select(r => table.Targets[r]).ToArray(), table.Weights is null ? null : trainRows.Select(r => table.Weights[r]).ToArray());
+        var trainTargets = trainRows.SelectMany(r => table.Targets.AsSpan((int)r * table.TargetSize, table.TargetSize).ToArray()).ToArray();
+        return new TrainingData(train, validation, classCount, statistics, trainTargets, table.Weights is null ? null : trainRows.Select(r => table.Weights[r]).ToArray());
     }
 
     private static IBatchSource Cached(ExampleTable table, long[] rows, PredictionTask task, DataSettings settings, Device device)
     {
         if (table.TokenSequences is { } sequences)
         {
-            using var targetValues = tensor(rows.Select(r => table.Targets[r]).ToArray(), device: device);
             var weightValues = table.Weights is null ? null : tensor(rows.Select(r => table.Weights[r]).ToArray(), device: device);
-            return new TokenSequenceBatchSource(rows.Select(r => sequences[r]).ToArray(), targetValues.to(task.TargetType), weightValues, settings.BatchSize, settings.Seed);
+            return new TokenSequenceBatchSource(rows.Select(r => sequences[r]).ToArray(), table.TargetTensor(rows, task.TargetType, device), weightValues, settings.BatchSize, settings.Seed);
         }
         var size = table.FeatureSize;
         var features = table.Features!;
@@ -104,10 +103,8 @@ internal sealed class TrainingData : IDisposable
             for (long i = 0; i < rows.LongLength; i++)
                 table.Features.AsSpan((int)(rows[i] * size), size).CopyTo(features.AsSpan((int)(i * size), size));
         }
-        var targets = rows.Select(r => table.Targets[r]).ToArray();
         var x = tensor(features, [rows.LongLength, size], device: device);
-        using var targetFloats = tensor(targets, device: device);
-        var y = targetFloats.to(task.TargetType);
+        var y = table.TargetTensor(rows, task.TargetType, device);
         var w = table.Weights is null ? null : tensor(rows.Select(r => table.Weights[r]).ToArray(), device: device);
         return new CachedBatchSource(x, y, w, settings.BatchSize, settings.Seed);
     }
@@ -125,12 +122,13 @@ internal sealed record DataSettings(int BatchSize, double ValidationFraction, Da
 /// <summary>Splits row indices into training and validation sets, stratified by class for classification.</summary>
 internal static class ValidationSplit
 {
-    public static (long[] Train, long[] Validation) Split(float[] targets, double fraction, bool stratify, int seed)
+    /// <summary>Splits rows 0…<paramref name="rowCount"/>−1, stratified by <paramref name="classOfRow"/> when given.</summary>
+    public static (long[] Train, long[] Validation) Split(int rowCount, float[]? classOfRow, double fraction, int seed)
     {
         var random = new Random(unchecked(seed * 31 + 7));
-        var groups = stratify
-            ? Enumerable.Range(0, targets.Length).GroupBy(i => targets[i]).OrderBy(g => g.Key).Select(g => g.ToArray()).ToList()
-            : [Enumerable.Range(0, targets.Length).ToArray()];
+        var groups = classOfRow is not null
+            ? Enumerable.Range(0, rowCount).GroupBy(i => classOfRow[i]).OrderBy(g => g.Key).Select(g => g.ToArray()).ToList()
+            : [Enumerable.Range(0, rowCount).ToArray()];
         var validation = new List<long>();
         foreach (var group in groups)
         {
@@ -141,11 +139,11 @@ internal static class ValidationSplit
         }
         if (validation.Count == 0)
             throw new InvalidDataException(
-                $"ValidationFraction {fraction} of {targets.Length} training rows leaves no validation rows; use more data, a larger fraction, or pass validation data.");
-        var isValidation = new bool[targets.Length];
+                $"ValidationFraction {fraction} of {rowCount} training rows leaves no validation rows; use more data, a larger fraction, or pass validation data.");
+        var isValidation = new bool[rowCount];
         foreach (var row in validation)
             isValidation[row] = true;
-        var train = Enumerable.Range(0, targets.Length).Where(i => !isValidation[i]).Select(i => (long)i).ToArray();
+        var train = Enumerable.Range(0, rowCount).Where(i => !isValidation[i]).Select(i => (long)i).ToArray();
         var validationRows = validation.Order().ToArray();
         return (train, validationRows);
     }

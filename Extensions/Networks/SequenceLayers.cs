@@ -51,7 +51,8 @@ public sealed record ImagePatchesLayer(long Channels, long Height, long Width, l
 /// Token embedding for a variable-length vector of token keys (ML.NET key values: 1…<paramref name="KeyCount"/>, 0 for a
 /// token missing from the key's dictionary). Row 0 of the table is padding (zero, never trained), rows 1…KeyCount the
 /// tokens, row KeyCount + 1 the unknown token. Sequences longer than <paramref name="MaxLength"/> keep their first
-/// MaxLength tokens. Output: [steps, <paramref name="Dimensions"/>] with a padding mask.
+/// MaxLength tokens; an empty sequence (an empty text at scoring time) reads as one unknown token. Output: [steps,
+/// <paramref name="Dimensions"/>] with a padding mask.
 /// </summary>
 public sealed record TokenEmbeddingLayer(long KeyCount, long Dimensions, long MaxLength) : LayerSpec
 {
@@ -72,7 +73,14 @@ public sealed record TokenEmbeddingLayer(long KeyCount, long Dimensions, long Ma
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
     {
         var kept = graph.Node("Slice", [input, graph.Constant(0L), graph.Constant(MaxLength), graph.Constant(1L)]);
-        var keys = graph.Node("Cast", [kept], OnnxGraph.Attribute("to", (long)global::Onnx.TensorProto.Types.DataType.Int64));
+        // An empty sequence becomes one missing key (the unknown token): [N, 0] + [N, max(1 - L, 0)] zeros.
+        var shape = graph.Node("Shape", [kept]);
+        var rowCount = graph.Node("Slice", [shape, graph.Constant(0L), graph.Constant(1L)]);
+        var length = graph.Node("Slice", [shape, graph.Constant(1L), graph.Constant(2L)]);
+        var missingSteps = graph.Node("Max", [graph.Node("Sub", [graph.Constant(1L), length]), graph.Constant(0L)]);
+        var filler = graph.Node("Expand", [graph.Constant(0f), graph.Node("Concat", [rowCount, missingSteps], OnnxGraph.Attribute("axis", 0L))]);
+        var nonEmpty = graph.Node("Concat", [kept, filler], OnnxGraph.Attribute("axis", 1L));
+        var keys = graph.Node("Cast", [nonEmpty], OnnxGraph.Attribute("to", (long)global::Onnx.TensorProto.Types.DataType.Int64));
         var missing = graph.Node("Equal", [keys, graph.Constant(0L)]);
         var rows = graph.Node("Where", [missing, graph.Constant(UnknownToken), keys]);
         return graph.Node("Gather", [graph.Initializer(weightPrefix + "table.weight"), rows], OnnxGraph.Attribute("axis", 0L));

@@ -40,7 +40,12 @@ internal sealed class TokenEmbeddingModule : nn.Module<Tensor, Tensor>, ISequenc
 
     public (Tensor Values, Tensor? Mask) Forward(Tensor input, Tensor? mask)
     {
-        var tokens = input.shape[1] > maxLength ? input.narrow(1, 0, maxLength) : input;
+        var tokens = input.shape[1] switch
+        {
+            0 => zeros(input.shape[0], 1, input.dtype, input.device),
+            var length when length > maxLength => input.narrow(1, 0, maxLength),
+            _ => input,
+        };
         var present = tokens.ge(0);
         var keys = tokens.to(ScalarType.Int64);
         // Key 0 (missing from the dictionary) → the unknown token's row; padding (-1) → row 0.

@@ -84,7 +84,8 @@ public sealed class TrainedNetwork
     {
         var digits = graph.Node("Reshape", [codes, graph.Constant(1, -1, bits)]);
         var powers = Enumerable.Range(0, bits).Select(i => (float)(1L << (bits - 1 - i))).ToArray();
-        var index = graph.Node("Reshape", [graph.Node("MatMul", [digits, graph.Constant([bits], powers)]), graph.Constant(1, -1)]);
+        // Mul + ReduceSum rather than MatMul: ONNX Runtime's MatMul rejects the [1, 0, bits] digits of an empty sequence.
+        var index = graph.Node("ReduceSum", [graph.Node("Mul", [digits, graph.Constant([bits], powers)]), graph.Constant(-1L)], OnnxGraph.Attribute("keepdims", 0L));
         var missing = graph.Node("Equal", [index, graph.Constant((float)((1L << bits) - 1))]);
         return graph.Node("Where", [missing, graph.Constant(0f), graph.Node("Add", [index, graph.Constant(1f)])]);
     }

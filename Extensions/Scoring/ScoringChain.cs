@@ -33,7 +33,7 @@ internal static class ScoringChain
             dropped.Add(input);
         var scoring = chain
             .Append(ml.Transforms.ApplyOnnxModel(task.OnnxOutputs, [input], new MemoryStream(onnx), shapeDictionary: null, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
-            .Append(task.OutputTransforms(ml, classes))
+            .Append(task.OutputTransforms(ml, classes, network.ClassCount))
             .Append(ml.Transforms.DropColumns(dropped.ToArray()));
         // None of these transforms learns from rows: Fit only binds them to the schema.
         return scoring.Fit(schemaSource);

@@ -58,7 +58,7 @@ internal sealed class BinaryTask : PredictionTask
 
     public override string[] InternalColumns => [ColumnNames.NetworkOutput];
 
-    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes) =>
+    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount) =>
         ml.Transforms.CustomMapping<SingleOutput, BinaryPrediction>(BinaryPredictionMapping.Map, BinaryPredictionMapping.ContractName, null, null);
 
     public override DataViewSchema OutputSchema(SchemaShape.Column label)

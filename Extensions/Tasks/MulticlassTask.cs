@@ -79,7 +79,7 @@ internal sealed class MulticlassTask : PredictionTask
             : new ClassValues(NumberDataViewType.UInt32, Enumerable.Range(0, classCount).Select(i => (uint)i).ToArray());
     }
 
-    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes)
+    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount)
     {
         ArgumentNullException.ThrowIfNull(classes);
         // Index → class value → key with the class values as key values: PredictedLabel then has the label's key type,

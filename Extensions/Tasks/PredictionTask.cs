@@ -33,12 +33,16 @@ internal abstract class PredictionTask
 
     public virtual bool IsClassification => true;
 
+    /// <summary>Whether a known-size vector label (several values per example) is accepted.</summary>
+    public virtual bool AcceptsVectorLabels => false;
+
     /// <summary>Checks the label column's type before training; returns an error message or null.</summary>
     public abstract string? CheckLabelType(DataViewType type, bool isKey);
 
     /// <summary>
     /// Validates every target (naming the offending row), rewrites it in the task's encoding in place, and returns the class
-    /// count (0 for regression). <paramref name="knownClassCount"/> is the training data's count when checking validation data.
+    /// count (for regression: the values per label, 0 for a scalar label); this count travels with the trained network.
+    /// <paramref name="knownClassCount"/> is the training data's count when checking validation data.
     /// </summary>
     public abstract int PrepareTargets(LabelColumn label, Span<float> targets, string dataName, int knownClassCount);
 
@@ -63,7 +67,7 @@ internal abstract class PredictionTask
     public abstract string[] OnnxOutputs { get; }
 
     /// <summary>The ML.NET transforms after the ONNX scorer that produce the conventional output columns.</summary>
-    public abstract IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes);
+    public abstract IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount);
 
     /// <summary>The internal columns the output transforms leave behind (dropped at the end of scoring).</summary>
     public abstract string[] InternalColumns { get; }

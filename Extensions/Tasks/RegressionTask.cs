@@ -8,7 +8,10 @@ using static TorchSharp.torch;
 
 namespace MlNetDeep.Tasks;
 
-/// <summary>Regression of one value: squared-error loss, RMSE, Score = prediction.</summary>
+/// <summary>
+/// Regression of one value, or of several (a known-size Single vector label, e.g. a forecast's next values): squared-error
+/// loss, RMSE over all values, Score = prediction (a vector of the label's size for a vector label).
+/// </summary>
 internal sealed class RegressionTask : PredictionTask
 {
     public static RegressionTask Instance { get; } = new();
@@ -25,46 +28,57 @@ internal sealed class RegressionTask : PredictionTask
 
     public override bool IsClassification => false;
 
-    public override string? CheckLabelType(DataViewType type, bool isKey) =>
-        !isKey && (type == NumberDataViewType.Single || type == NumberDataViewType.Double || type == NumberDataViewType.UInt32)
-            ? null
-            : $"has type {type}; regression needs a Single, Double or UInt32 label";
+    public override bool AcceptsVectorLabels => true;
 
+    public override string? CheckLabelType(DataViewType type, bool isKey) =>
+        !isKey && (type == NumberDataViewType.Single || type == NumberDataViewType.Double || type == NumberDataViewType.UInt32
+                   || type is VectorDataViewType { IsKnownSize: true, ItemType: var item } && item == NumberDataViewType.Single)
+            ? null
+            : $"has type {type}; regression needs a Single, Double or UInt32 label, or a known-size Single vector for several values";
+
+    /// <summary>Checks every value is finite; returns the label's vector size (values per row), or 0 for a scalar label.</summary>
     public override int PrepareTargets(LabelColumn label, Span<float> targets, string dataName, int knownClassCount)
     {
-        for (var row = 0; row < targets.Length; row++)
+        for (var i = 0; i < targets.Length; i++)
         {
-            if (!float.IsFinite(targets[row]))
-                throw new InvalidDataException($"Label column '{label.Name}' has value {targets[row]} in row {row} of the {dataName}; regression labels must be finite.");
+            if (!float.IsFinite(targets[i]))
+                throw new InvalidDataException(
+                    $"Label column '{label.Name}' has value {targets[i]} in row {i / label.Size}{(label.Size > 1 ? $", slot {i % label.Size}" : "")} of the {dataName}; regression labels must be finite.");
         }
-        return 0;
+        return label.Column.Type is VectorDataViewType ? label.Size : 0;
     }
 
-    public override long OutputSize(int classCount) => 1;
+    public override long OutputSize(int classCount) => Math.Max(classCount, 1);
 
-    public override Tensor Losses(Tensor output, Tensor target, double labelSmoothing = 0) => output.squeeze(1).sub(target).square();
+    public override Tensor Losses(Tensor output, Tensor target, double labelSmoothing = 0) => SquaredErrors(output, target);
 
-    public override Tensor MetricTerms(Tensor output, Tensor target) => output.squeeze(1).sub(target).square();
+    public override Tensor MetricTerms(Tensor output, Tensor target) => SquaredErrors(output, target);
+
+    /// <summary>Each example's squared error, averaged over its values: outputs [B, T] against targets [B] (T = 1) or [B, T].</summary>
+    private static Tensor SquaredErrors(Tensor output, Tensor target) => output.sub(target.view(output.shape)).square().mean([1]);
 
     public override double FinishMetric(double meanTerm) => Math.Sqrt(meanTerm);
 
     public override void EmitHead(OnnxGraph graph, string networkOutput, int classCount)
     {
-        graph.Node("Reshape", [networkOutput, graph.Constant(1L)], [ColumnNames.NetworkOutput]);
-        graph.Output(ColumnNames.NetworkOutput, TensorProto.Types.DataType.Float, 1);
+        var size = OutputSize(classCount);
+        graph.Node("Reshape", [networkOutput, graph.Constant(size)], [ColumnNames.NetworkOutput]);
+        graph.Output(ColumnNames.NetworkOutput, TensorProto.Types.DataType.Float, size);
     }
 
     public override string[] OnnxOutputs => [ColumnNames.NetworkOutput];
 
     public override string[] InternalColumns => [ColumnNames.NetworkOutput];
 
-    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes) =>
-        ml.Transforms.CustomMapping<SingleOutput, RegressionScore>(RegressionScoreMapping.Map, RegressionScoreMapping.ContractName, null, null);
+    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount) => classCount == 0
+        ? ml.Transforms.CustomMapping<SingleOutput, RegressionScore>(RegressionScoreMapping.Map, RegressionScoreMapping.ContractName, null, null)
+        : ml.Transforms.CopyColumns(ColumnNames.Score, ColumnNames.NetworkOutput);
 
     public override DataViewSchema OutputSchema(SchemaShape.Column label)
     {
         var builder = new DataViewSchema.Builder();
-        builder.AddColumn(ColumnNames.Score, NumberDataViewType.Single);
+        // A schema shape keeps no vector sizes, so any known size gives the right shape (a Single vector).
+        builder.AddColumn(ColumnNames.Score, label.Kind == SchemaShape.Column.VectorKind.Vector ? new VectorDataViewType(NumberDataViewType.Single, 1) : NumberDataViewType.Single);
         return builder.ToSchema();
     }
 }

@@ -100,9 +100,9 @@ public sealed class DataBridgeTests
     {
         var targets = Enumerable.Range(0, 1000).Select(i => (float)(i < 700 ? 0 : i < 900 ? 1 : 2)).ToArray();
 
-        var (train, validation) = ValidationSplit.Split(targets, 0.1, stratify: true, seed: 4);
-        var (_, again) = ValidationSplit.Split(targets, 0.1, stratify: true, seed: 4);
-        var (_, other) = ValidationSplit.Split(targets, 0.1, stratify: true, seed: 5);
+        var (train, validation) = ValidationSplit.Split(targets.Length, targets, 0.1, seed: 4);
+        var (_, again) = ValidationSplit.Split(targets.Length, targets, 0.1, seed: 4);
+        var (_, other) = ValidationSplit.Split(targets.Length, targets, 0.1, seed: 5);
 
         Assert.AreEqual(1000, train.Length + validation.Length);
         Assert.IsEmpty(train.Intersect(validation));
@@ -116,7 +116,7 @@ public sealed class DataBridgeTests
     {
         var targets = new float[] { 0, 0, 0, 0, 1, 1, 2 };
 
-        var (train, _) = ValidationSplit.Split(targets, 0.5, stratify: true, seed: 1);
+        var (train, _) = ValidationSplit.Split(targets.Length, targets, 0.5, seed: 1);
 
         CollectionAssert.AreEquivalent(new float[] { 0, 1, 2 }, train.Select(r => targets[r]).Distinct().ToArray());
     }

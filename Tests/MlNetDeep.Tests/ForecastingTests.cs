@@ -113,4 +113,80 @@ public sealed class ForecastingTests
         Assert.IsLessThan(lastValueError, modelError, $"LSTM MAE {modelError:F3} vs last value {lastValueError:F3}");
         Assert.IsLessThan(0.7 * seasonalError, modelError, $"LSTM MAE {modelError:F3} vs seasonal naive {seasonalError:F3}");
     }
+    [TestMethod]
+    public void OneModelForecastsSeveralMonthsAheadFromTheNextColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        const int lookback = 24, horizon = 6;
+        var windows = ml.Data.CreateForecastingWindows(MonthlyCo2(), lookback, horizon, relativeToLastValue: true);
+        var count = (int)windows.GetRowCount()!.Value;
+        var train = ml.Data.TakeRows(windows, count * 4 / 5);
+        var test = ml.Data.SkipRows(windows, count * 4 / 5);
+        var options = new RecurrentNetworkOptions
+            { LabelColumnName = "Next", HiddenSize = 24, NumberOfEpochs = 20, Seed = 3, BatchSize = 32, LearningRate = 3e-3, DropoutRate = 0, EarlyStopping = null };
+
+        var model = ml.Regression.Trainers.RecurrentNetwork(options).Fit(train);
+
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, horizon), model.GetOutputSchema(test.Schema)["Score"].Type);
+        var scored = model.Transform(test);
+        var predicted = scored.GetColumn<float[]>("Score").ToArray();
+        var metrics = ml.Regression.EvaluateMultiOutput(scored, labelColumnName: "Next");
+        var rows = ml.Data.CreateEnumerable<ForecastingWindow>(test, reuseRowObject: false).ToArray();
+        for (var step = 0; step < horizon; step++)
+        {
+            var modelError = metrics.PerOutput[step].MeanAbsoluteError;
+            // Seasonal naive: the value twelve months before the forecast month.
+            var seasonalError = rows.Average(r => Math.Abs(r.Next[step] - r.Features[lookback - 12 + step]));
+            Console.WriteLine($"{step + 1} month(s) ahead: MAE {modelError:F3}, seasonal naive {seasonalError:F3}");
+            Assert.IsLessThan(0.7 * seasonalError, modelError, $"{step + 1} month(s) ahead: MAE {modelError:F3} vs seasonal naive {seasonalError:F3}");
+        }
+
+        using var folder = new TemporaryFolder();
+        ml.Model.Save(model, test.Schema, folder.File("model.zip"));
+        var loaded = new MLContext().Model.Load(folder.File("model.zip"), out _);
+        using var engine = ml.Model.CreatePredictionEngine<ForecastingWindow, Forecast>(loaded, inputSchemaDefinition: ForecastingWindowSchema(lookback, horizon));
+        var forecast = engine.Predict(rows[0]).Score;
+        CollectionAssert.AreEqual(predicted[0], forecast, Comparer<float>.Create((a, b) => Math.Abs(a - b) < 1e-5f ? 0 : a.CompareTo(b)));
+    }
+
+    [TestMethod]
+    public void AVectorLabelWithNaNIsAnErrorNamingTheRowAndSlot()
+    {
+        var ml = new MLContext(seed: 1);
+        var series = MonthlyCo2()[..60];
+        var rows = ml.Data.CreateEnumerable<ForecastingWindow>(ml.Data.CreateForecastingWindows(series, 12, 3), reuseRowObject: false).ToArray();
+        rows[5].Next[2] = float.NaN;
+        var data = ml.Data.LoadFromEnumerable(rows, ForecastingWindowSchema(12, 3));
+
+        var error = Assert.ThrowsExactly<InvalidDataException>(() =>
+            ml.Regression.Trainers.RecurrentNetwork(new RecurrentNetworkOptions { LabelColumnName = "Next", NumberOfEpochs = 1 }).Fit(data));
+
+        StringAssert.Contains(error.Message, "'Next'");
+        StringAssert.Contains(error.Message, "row 5, slot 2");
+    }
+
+    [TestMethod]
+    public void ClassifiersRejectAVectorLabel()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.CreateForecastingWindows(MonthlyCo2()[..60], 12, 3);
+
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.BinaryClassification.Trainers.RecurrentNetwork(new RecurrentNetworkOptions { LabelColumnName = "Next", NumberOfEpochs = 1 }).Fit(data));
+
+        StringAssert.Contains(error.Message, "'Next'");
+    }
+
+    private static SchemaDefinition ForecastingWindowSchema(int lookback, int horizon)
+    {
+        var schema = SchemaDefinition.Create(typeof(ForecastingWindow));
+        schema[nameof(ForecastingWindow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, lookback, 1);
+        schema[nameof(ForecastingWindow.Next)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, horizon);
+        return schema;
+    }
+
+    private sealed class Forecast
+    {
+        public float[] Score { get; set; } = [];
+    }
 }

@@ -73,6 +73,30 @@ public sealed class TokenSequenceTests
     }
 
     [TestMethod]
+    public void ARecurrentNetworkTellsRealSpamFromHam()
+    {
+        var ml = new MLContext(seed: 1);
+        var mails = ml.Data.LoadFromTextFile<Mail>(Path.Combine("Data", "spam-assassin", "mails.tsv"), hasHeader: true);
+        var train = ml.Data.TakeRows(mails, 900);
+        var test = ml.Data.SkipRows(mails, 900);
+        var pipeline = ml.Transforms.Text.NormalizeText("Normalized", "Text", keepNumbers: false)
+            .Append(ml.Transforms.Text.TokenizeIntoWords("Tokens", "Normalized"))
+            .Append(ml.Transforms.Conversion.MapValueToKey("Features", "Tokens"))
+            .Append(ml.BinaryClassification.Trainers.RecurrentNetwork(new RecurrentNetworkOptions
+            {
+                Kind = RecurrentKind.Gru, HiddenSize = 16, EmbeddingDimensions = 16, Bidirectional = true, Pooling = SequencePooling.Attention,
+                NumberOfEpochs = 8, BatchSize = 32, LearningRate = 5e-3, Seed = 3, EarlyStopping = null, ValidationFraction = 0,
+            }));
+
+        var model = pipeline.Fit(train);
+
+        var metrics = ml.BinaryClassification.Evaluate(model.Transform(test));
+        Console.WriteLine($"accuracy {metrics.Accuracy:F3}, F1 {metrics.F1Score:F3}");
+        // Balanced classes, so chance is 0.5. 900 short mails leave most words seen once (the benchmark's full corpus reaches 0.97).
+        Assert.IsGreaterThan(0.8, metrics.Accuracy, $"accuracy {metrics.Accuracy:F3} on 300 held-out mails");
+    }
+
+    [TestMethod]
     public void TheFittedModelScoresWhatTheTrainedNetworkComputes()
     {
         var ml = new MLContext(seed: 1);
@@ -80,7 +104,7 @@ public sealed class TokenSequenceTests
         var tokens = SequenceTestData.TokenPipeline(ml, text);
         var model = ml.BinaryClassification.Trainers.RecurrentNetwork(new RecurrentNetworkOptions { HiddenSize = 8, EmbeddingDimensions = 8, NumberOfEpochs = 1, Seed = 3 })
             .Fit(tokens.Transform(text));
-        var reviews = ml.Data.LoadFromEnumerable(new[] { "the movie was great", "awful zebra plot", "zebra", "great", "zebra zebra", "so very very poor", "zebra giraffe lion" }.Select(t => new TextExample { Text = t }));
+        var reviews = ml.Data.LoadFromEnumerable(new[] { "the movie was great", "awful zebra plot", "zebra", "great", "zebra zebra", "so very very poor", "zebra giraffe lion", "" }.Select(t => new TextExample { Text = t }));
         var keyed = tokens.Transform(reviews);
 
         var scores = model.Transform(keyed).GetColumn<float>("Score").ToArray();
@@ -110,11 +134,13 @@ public sealed class TokenSequenceTests
         var loaded = new MLContext().Model.Load(folder.File("model.zip"), out _);
         using var before = ml.Model.CreatePredictionEngine<TextExample, BinaryScore>(model);
         using var after = ml.Model.CreatePredictionEngine<TextExample, BinaryScore>(loaded);
-        foreach (var review in new[] { "the movie was great", "awful plot", "great zebra", "great giraffe", "zebra" })
+        foreach (var review in new[] { "the movie was great", "awful plot", "great zebra", "great giraffe", "zebra", "" })
             Assert.AreEqual(before.Predict(new TextExample { Text = review }).Score, after.Predict(new TextExample { Text = review }).Score, 1e-5f, review);
 
         Assert.AreEqual(after.Predict(new TextExample { Text = "great zebra" }).Score, after.Predict(new TextExample { Text = "great giraffe" }).Score,
             "words missing from the dictionary share the unknown token");
+        Assert.AreEqual(after.Predict(new TextExample { Text = "zebra" }).Score, after.Predict(new TextExample { Text = "" }).Score,
+            "an empty text scores as one unknown token");
     }
 
     [TestMethod]
@@ -170,6 +196,15 @@ public sealed class TokenSequenceTests
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.FeedForward().Fit(data));
 
         StringAssert.Contains(error.Message, "'Features'");
+    }
+
+    private sealed class Mail
+    {
+        [LoadColumn(0)]
+        public bool Label { get; set; }
+
+        [LoadColumn(1)]
+        public string Text { get; set; } = "";
     }
 
     private sealed class BinaryScore
