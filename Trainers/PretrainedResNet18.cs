@@ -19,7 +19,7 @@ namespace MlNetDeep;
 /// <item><term>Tasks</term><description>multiclass classification</description></item>
 /// <item><term>Input</term><description>RGB or grayscale images as a fixed-size Single vector, e.g. LoadImages → ResizeImages → ExtractPixels (values 0–255), or LoadIdxImages (0–1, set <see cref="PixelMaximum"/> to 1); grayscale is repeated into three channels</description></item>
 /// <item><term>Normalization needed</term><description>no: the ImageNet channel means the backbone was trained with are subtracted inside the network (<see cref="DeepTrainerOptions.NormalizeFeatures"/> does not apply)</description></item>
-/// <item><term>Resolution</term><description>square images with a side that is a multiple of 32 (the input's, or <see cref="Resolution"/>); 224 is ImageNet's, 64–128 trains much faster on a CPU</description></item>
+/// <item><term>Resolution</term><description>images at least 32 pixels high and wide, as they come or resized to <see cref="Resolution"/>; 224 is ImageNet's, 64–128 trains much faster on a CPU</description></item>
 /// <item><term>ONNX export</term><description>yes: the whole network, resizing and channel expansion included</description></item>
 /// </list>
 /// </remarks>
@@ -27,6 +27,9 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
 {
     /// <summary>Backbone stages, input side first: the stem (7×7 convolution and max pooling), then four stages of residual blocks.</summary>
     public const int BackboneStages = 5;
+
+    /// <summary>The smallest image side the backbone takes: it halves the image five times.</summary>
+    public const int MinimumSide = 32;
 
     /// <summary>Sets the defaults of a fine-tuning run: 10 epochs at most, batch 32, no statistics pass (the backbone brings its own normalization).</summary>
     public PretrainedResNet18Options()
@@ -42,7 +45,7 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
     /// <summary>How pixels lie in the feature vector. Default <see cref="PixelLayout.ChannelsFirst"/> (ExtractPixels' default).</summary>
     public PixelLayout PixelLayout { get; set; } = PixelLayout.ChannelsFirst;
 
-    /// <summary>The side (a multiple of 32) the network resizes images to (bilinear) before the backbone, or null to use them as they come (then square, with a side that is a multiple of 32). Default null.</summary>
+    /// <summary>The side (at least 32) of the square the network resizes images to (bilinear) before the backbone, or null to use them as they come (at least 32 × 32). Default null.</summary>
     public int? Resolution { get; set; }
 
     /// <summary>The value of a full-intensity pixel in the input: 255 for ExtractPixels' default, 1 for LoadIdxImages or scaled pixels. Default 255.</summary>
@@ -83,8 +86,8 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
     {
         base.Validate();
         Require(ImageShape is null || ImageShape is { Channels: 1 or 3, Height: >= 1, Width: >= 1 }, nameof(ImageShape), ImageShape, "must have 1 or 3 channels and a positive size");
-        Require(Resolution is null || (Resolution >= 32 && Resolution % 32 == 0), nameof(Resolution), Resolution,
-            "must be a multiple of 32 (ResNet18 halves the image five times, and the packaged graph's padding needs even sides at every stage)");
+        Require(Resolution is null || Resolution >= MinimumSide, nameof(Resolution), Resolution,
+            $"must be at least {MinimumSide} (ResNet18 halves the image five times)");
         Require(double.IsFinite(PixelMaximum) && PixelMaximum > 0, nameof(PixelMaximum), PixelMaximum, "must be a positive number");
         Require(FrozenStages is >= 0 and <= BackboneStages, nameof(FrozenStages), FrozenStages, $"must be in [0, {BackboneStages}]");
         Require(HeadOnlyEpochs >= 0, nameof(HeadOnlyEpochs), HeadOnlyEpochs, "must be 0 or more");
@@ -183,12 +186,11 @@ internal sealed class PretrainedResNet18Architecture(PretrainedResNet18Options o
         var image = ImageLayoutOf(features).Shape;
         if (image.Channels is not (1 or 3))
             throw new ArgumentException($"Feature column '{features.Name}' holds images with {image.Channels} channels; the pretrained ResNet18 takes RGB (3) or grayscale (1).");
-        var side = options.Resolution ?? (image.Height == image.Width && image.Height % 32 == 0 ? image.Height : 0);
-        if (side == 0)
+        if (options.Resolution is null && (image.Height < PretrainedResNet18Options.MinimumSide || image.Width < PretrainedResNet18Options.MinimumSide))
             throw new ArgumentException(
-                $"Feature column '{features.Name}' holds {image.Height}×{image.Width} images; the pretrained ResNet18 needs square images with a side that is a multiple of 32. Set Resolution (e.g. 64) to resize them inside the network.");
+                $"Feature column '{features.Name}' holds {image.Height}×{image.Width} images; the pretrained ResNet18 needs at least {PretrainedResNet18Options.MinimumSide}×{PretrainedResNet18Options.MinimumSide}. Set Resolution (e.g. 64) to resize them inside the network.");
         var layers = new List<LayerSpec> { new InputLayoutLayer(image.Channels, image.Height, image.Width, options.PixelLayout == PixelLayout.ChannelsLast) };
-        if (side != image.Height || side != image.Width)
+        if (options.Resolution is { } side && (side != image.Height || side != image.Width))
             layers.Add(new ResizeLayer(side, side));
         if (image.Channels == 1)
             layers.Add(new ExpandChannelsLayer(3));

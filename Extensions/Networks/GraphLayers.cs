@@ -27,6 +27,48 @@ public sealed record Pad2dLayer(long Top, long Left, long Bottom, long Right, do
 }
 
 /// <summary>
+/// Pads an image so that a <paramref name="Kernel"/> × <paramref name="Kernel"/> window with stride
+/// <paramref name="Stride"/> gives ceil(side / stride) outputs along each side, as ONNX's auto_pad SAME_LOWER does (the
+/// odd pixel of padding at the start), at whatever size the image has. CNTK exports such padding as fixed pads for the
+/// graph's own input size; computed per size instead, the two branches of a strided residual block still meet at odd
+/// sizes and the network runs at any resolution.
+/// </summary>
+public sealed record SamePad2dLayer(long Kernel, long Stride, double Value = 0) : LayerSpec
+{
+    /// <summary>The padding before and after one side of <paramref name="side"/> pixels.</summary>
+    public static (long Before, long After) Padding(long side, long kernel, long stride)
+    {
+        var outputs = (side + stride - 1) / stride;
+        var total = Math.Max((outputs - 1) * stride + kernel - side, 0);
+        return (total - total / 2, total / 2);
+    }
+
+    internal override nn.Module<Tensor, Tensor> CreateModule() => new SamePad2dModule(this);
+
+    internal override long[] OutputShape(long[] inputShape)
+    {
+        if (inputShape.Length != 3)
+            throw new InvalidOperationException($"Padding expects an image (channels, height, width) but receives shape [{string.Join(", ", inputShape)}].");
+        var (top, bottom) = Padding(inputShape[1], Kernel, Stride);
+        var (left, right) = Padding(inputShape[2], Kernel, Stride);
+        return [inputShape[0], inputShape[1] + top + bottom, inputShape[2] + left + right];
+    }
+
+    internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
+    {
+        // The same arithmetic on the input's [height, width], so the exported graph also runs at any size.
+        var sides = graph.Node("Slice", [graph.Node("Shape", [input]), graph.Constant(2L), graph.Constant(4L)]);
+        var outputs = graph.Node("Div", [graph.Node("Add", [sides, graph.Constant(Stride - 1)]), graph.Constant(Stride)]);
+        var covered = graph.Node("Add", [graph.Node("Mul", [graph.Node("Sub", [outputs, graph.Constant(1L)]), graph.Constant(Stride)]), graph.Constant(Kernel)]);
+        var total = graph.Node("Max", [graph.Node("Sub", [covered, sides]), graph.Constant(0L)]);
+        var after = graph.Node("Div", [total, graph.Constant(2L)]);
+        var before = graph.Node("Sub", [total, after]);
+        var pads = graph.Node("Concat", [graph.Constant(0L, 0L), before, graph.Constant(0L, 0L), after], OnnxGraph.Attribute("axis", 0L));
+        return graph.Node("Pad", [input, pads, graph.Constant((float)Value)]);
+    }
+}
+
+/// <summary>
 /// A residual connection: the sum of the <paramref name="Main"/> branch and the <paramref name="Shortcut"/> branch (the
 /// identity when empty) applied to the same input. Layer <c>j</c> of a branch owns the weights <c>"main.{j}.…"</c> or
 /// <c>"shortcut.{j}.…"</c>.
@@ -108,6 +150,16 @@ internal sealed class Pad2dModule(Pad2dLayer spec) : nn.Module<Tensor, Tensor>("
     private readonly long[] padding = [spec.Left, spec.Right, spec.Top, spec.Bottom];
 
     public override Tensor forward(Tensor input) => nn.functional.pad(input, padding, TorchSharp.PaddingModes.Constant, spec.Value);
+}
+
+internal sealed class SamePad2dModule(SamePad2dLayer spec) : nn.Module<Tensor, Tensor>("SamePad2d")
+{
+    public override Tensor forward(Tensor input)
+    {
+        var (top, bottom) = SamePad2dLayer.Padding(input.shape[2], spec.Kernel, spec.Stride);
+        var (left, right) = SamePad2dLayer.Padding(input.shape[3], spec.Kernel, spec.Stride);
+        return nn.functional.pad(input, [left, right, top, bottom], TorchSharp.PaddingModes.Constant, spec.Value);
+    }
 }
 
 /// <summary>TorchSharp module for <see cref="ResidualLayer"/>; the branch names are the weight names the ONNX export reads.</summary>

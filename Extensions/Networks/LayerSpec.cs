@@ -24,6 +24,7 @@ namespace MlNetDeep.Networks;
 [JsonDerivedType(typeof(FlattenLayer), "flatten")]
 [JsonDerivedType(typeof(ResidualBlockLayer), "residual_block")]
 [JsonDerivedType(typeof(Pad2dLayer), "pad2d")]
+[JsonDerivedType(typeof(SamePad2dLayer), "samePad2d")]
 [JsonDerivedType(typeof(ResidualLayer), "residual")]
 [JsonDerivedType(typeof(ExpandChannelsLayer), "expand_channels")]
 [JsonDerivedType(typeof(ResizeLayer), "resize")]

@@ -12,9 +12,10 @@ internal sealed record ImportedNetwork(long[] InputShape, IReadOnlyList<LayerSpe
 /// <summary>
 /// Reads a convolutional network from an ONNX graph into MlNetDeep layers, walking the graph itself rather than assuming
 /// a layout: chains of Conv, BatchNormalization, Relu, MaxPool and AveragePool, and residual connections (a tensor that
-/// feeds two branches meeting again at an Add). Asymmetric padding becomes an explicit <see cref="Pad2dLayer"/>; an
-/// average pool that covers the whole feature map at the graph's input size becomes global average pooling, so the
-/// network runs at any resolution.
+/// feeds two branches meeting again at an Add). Asymmetric padding that is SAME_LOWER padding at the graph's input size
+/// (CNTK's automatic padding) becomes a <see cref="SamePad2dLayer"/>, other asymmetric padding an explicit
+/// <see cref="Pad2dLayer"/>; an average pool that covers the whole feature map at the graph's input size becomes global
+/// average pooling. So a CNTK-exported network runs at any resolution.
 /// </summary>
 internal static class OnnxNetworkImport
 {
@@ -145,7 +146,7 @@ internal static class OnnxNetworkImport
                     if (Ints(attributes, "group", [1]).Single() != 1 || Ints(attributes, "dilations", [1, 1]).Any(d => d != 1))
                         throw new NotSupportedException($"{source}: Conv node '{node.Name}' has groups or dilation, which are not supported.");
                     var stride = Stride(node, attributes);
-                    var (padding, pad) = Padding(node, attributes, 0);
+                    var (padding, pad) = Padding(node, attributes, shape, kernel, stride, 0);
                     if (pad is not null)
                         yield return pad;
                     var conv = new Conv2dLayer(inputChannels, outputChannels, kernel, stride, padding, HasBias: node.Input.Count > 2);
@@ -172,10 +173,11 @@ internal static class OnnxNetworkImport
                 case "MaxPool":
                 {
                     var kernel = Kernel(node, attributes);
-                    var (padding, pad) = Padding(node, attributes, Pad2dLayer.BelowAnyValue);
+                    var stride = Stride(node, attributes);
+                    var (padding, pad) = Padding(node, attributes, shape, kernel, stride, Pad2dLayer.BelowAnyValue);
                     if (pad is not null)
                         yield return pad;
-                    yield return new Pool2dLayer(PoolingKind.Max, kernel, Stride(node, attributes), padding);
+                    yield return new Pool2dLayer(PoolingKind.Max, kernel, stride, padding);
                     break;
                 }
                 case "AveragePool" or "GlobalAveragePool":
@@ -186,10 +188,12 @@ internal static class OnnxNetworkImport
                         yield return new GlobalAveragePoolLayer();
                         break;
                     }
-                    var (padding, pad) = Padding(node, attributes, 0);
+                    var kernel = Kernel(node, attributes);
+                    var stride = Stride(node, attributes);
+                    var (padding, pad) = Padding(node, attributes, shape, kernel, stride, 0);
                     if (pad is not null || (padding > 0 && Ints(attributes, "count_include_pad", [0]).Single() == 0))
                         throw new NotSupportedException($"{source}: AveragePool node '{node.Name}' excludes or asymmetrically adds padding, which is not supported.");
-                    yield return new Pool2dLayer(PoolingKind.Average, Kernel(node, attributes), Stride(node, attributes), padding);
+                    yield return new Pool2dLayer(PoolingKind.Average, kernel, stride, padding);
                     break;
                 }
                 default:
@@ -216,14 +220,21 @@ internal static class OnnxNetworkImport
             return strides[0];
         }
 
-        /// <summary>Symmetric padding as the layer's own; otherwise an explicit padding layer (filled with <paramref name="value"/>) and none in the layer.</summary>
-        private (long Padding, Pad2dLayer? Pad) Padding(NodeProto node, Dictionary<string, AttributeProto> attributes, double value)
+        /// <summary>
+        /// Symmetric padding as the layer's own; otherwise a padding layer (filled with <paramref name="value"/>) and none
+        /// in the layer: size-dependent SAME_LOWER padding when the pads equal it for the node's input <paramref name="shape"/>, else the fixed pads.
+        /// </summary>
+        private (long Padding, LayerSpec? Pad) Padding(NodeProto node, Dictionary<string, AttributeProto> attributes, long[] shape, long kernel, long stride, double value)
         {
             if (attributes.TryGetValue("auto_pad", out var autoPad) && autoPad.S.ToStringUtf8() is not ("NOTSET" or ""))
                 throw new NotSupportedException($"{source}: {node.OpType} node '{node.Name}' uses auto_pad {autoPad.S.ToStringUtf8()}; only explicit pads are supported.");
             var pads = Ints(attributes, "pads", [0, 0, 0, 0]);
             if (pads.All(p => p == pads[0]))
                 return (pads[0], null);
+            var (top, bottom) = SamePad2dLayer.Padding(shape[1], kernel, stride);
+            var (left, right) = SamePad2dLayer.Padding(shape[2], kernel, stride);
+            if (pads.SequenceEqual([top, left, bottom, right]))
+                return (0, new SamePad2dLayer(kernel, stride, value));
             return (0, new Pad2dLayer(pads[0], pads[1], pads[2], pads[3], value));
         }
 

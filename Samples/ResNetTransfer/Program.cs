@@ -8,7 +8,7 @@ using SkiaSharp;
 // reads them). Without --images, a Fashion-MNIST subset is first written as such a folder.
 // Usage: dotnet run --project Samples/ResNetTransfer [-- --images <folder>] [--per-class <n>] [--resolution <px>] [--epochs <n>] [--frozen-stages <0-5>] [--model <path>]
 var usage = "Options: --images <folder with one subfolder per class>, --per-class <Fashion-MNIST training images per class, default 100>, " +
-            "--resolution <side, a multiple of 32, default 64>, --epochs <default 4>, --frozen-stages <0-5, default 1>, --model <path of model.zip>.";
+            "--resolution <side, at least 32, default 64>, --epochs <default 4>, --frozen-stages <0-5, default 1>, --model <path of model.zip>.";
 string? imageFolder = null;
 var (perClass, resolution, epochs, frozenStages) = (100, 64, 4, 1);
 var modelPath = Path.Combine(AppContext.BaseDirectory, "resnet-model.zip");
@@ -23,7 +23,7 @@ for (var i = 0; i < args.Length; i++)
             perClass = n;
             i++;
             break;
-        case "--resolution" when i + 1 < args.Length && int.TryParse(args[i + 1], out var r) && r >= 32 && r % 32 == 0:
+        case "--resolution" when i + 1 < args.Length && int.TryParse(args[i + 1], out var r) && r >= 32:
             resolution = r;
             i++;
             break;

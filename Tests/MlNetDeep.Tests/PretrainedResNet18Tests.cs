@@ -75,11 +75,26 @@ public sealed class PretrainedResNet18Tests
         var residuals = layers.OfType<ResidualLayer>().ToList();
         Assert.HasCount(9, residuals, "blocks per stage 2, 2, 2, 3");
         Assert.AreEqual(3, residuals.Count(r => r.Shortcut.Count > 0), "three projection shortcuts");
-        Assert.AreEqual(new Pad2dLayer(3, 3, 2, 2), layers[0], "the stem convolution pads 3, 3, 2, 2");
-        Assert.AreEqual(new Pad2dLayer(1, 1, 0, 0, Pad2dLayer.BelowAnyValue), layers.OfType<Pad2dLayer>().ElementAt(1), "max pooling pads 1, 1, 0, 0");
+        Assert.AreEqual(new SamePad2dLayer(7, 2), layers[0], "the stem convolution's pads 3, 3, 2, 2 are SAME_LOWER at 224 px");
+        Assert.AreEqual(new SamePad2dLayer(3, 2, Pad2dLayer.BelowAnyValue), layers.OfType<SamePad2dLayer>().ElementAt(1), "max pooling's pads 1, 1, 0, 0 are SAME_LOWER at 112 px");
+        Assert.IsFalse(layers.OfType<Pad2dLayer>().Any(), "every asymmetric padding of the graph is SAME_LOWER");
         Assert.IsInstanceOfType<GlobalAveragePoolLayer>(layers[^1], "the 7×7 average pool becomes global average pooling");
         CollectionAssert.AreEqual(new[] { 0, 6, 10, 14, 18 }, ResNet18Backbone.Stages(layers).Select(s => s.First).ToArray());
         CollectionAssert.AreEqual(new long[] { 512 }, new NetworkSpec([3, 64, 64], layers).OutputShape, "global pooling lets it run at 64 px");
+        CollectionAssert.AreEqual(new long[] { 512 }, new NetworkSpec([3, 45, 37], layers).OutputShape, "padding computed per size lets strided blocks meet at odd sizes");
+    }
+
+    [TestMethod]
+    [DataRow(224L, 7L, 2L, 3L, 2L)]
+    [DataRow(112L, 3L, 2L, 1L, 0L)]
+    [DataRow(7L, 3L, 2L, 1L, 1L)]
+    [DataRow(7L, 1L, 2L, 0L, 0L)]
+    [DataRow(5L, 3L, 1L, 1L, 1L)]
+    [DataRow(1L, 7L, 2L, 3L, 3L)]
+    public void SamePaddingCoversEverySideAndPutsTheOddPixelFirst(long side, long kernel, long stride, long before, long after)
+    {
+        Assert.AreEqual((before, after), SamePad2dLayer.Padding(side, kernel, stride));
+        Assert.AreEqual((side + stride - 1) / stride, (side + before + after - kernel) / stride + 1, "ceil(side / stride) outputs");
     }
 
     [TestMethod]
@@ -122,6 +137,8 @@ public sealed class PretrainedResNet18Tests
                 [new Conv2dLayer(4, 6, 1, Stride: 2, HasBias: false), new BatchNorm2dLayer(6)]),
             new ResidualLayer([new Conv2dLayer(6, 6, 3, Padding: 1)], []),
             new Pad2dLayer(1, 1, 0, 0, Pad2dLayer.BelowAnyValue), new Pool2dLayer(PoolingKind.Max, 3, 2), new ResizeLayer(5, 3),
+            new ResidualLayer([new SamePad2dLayer(3, 2), new Conv2dLayer(6, 6, 3, Stride: 2)], [new Conv2dLayer(6, 6, 1, Stride: 2)]),
+            new SamePad2dLayer(3, 2, Pad2dLayer.BelowAnyValue), new Pool2dLayer(PoolingKind.Max, 3, 2),
             new GlobalAveragePoolLayer(), new LinearLayer(6, 3),
         };
         var spec = new NetworkSpec([99], layers);

@@ -43,7 +43,7 @@ public sealed class PretrainedResNet18TrainerTests
     /// <summary>The imported weights under their names in <paramref name="network"/> (whose backbone starts at its first padding layer).</summary>
     private static Dictionary<string, WeightTensor> PretrainedWeightsOf(TrainedNetwork network, out int backboneStart)
     {
-        backboneStart = network.Spec.Layers.ToList().FindIndex(l => l is Pad2dLayer);
+        backboneStart = network.Spec.Layers.ToList().FindIndex(l => l is SamePad2dLayer);
         return ResNet18Backbone.ForRgb(null, backboneStart).Weights;
     }
 
@@ -148,19 +148,19 @@ public sealed class PretrainedResNet18TrainerTests
     }
 
     [TestMethod]
-    public void GrayscaleImagesAreExpandedToThreeChannelsAndResized()
+    public void GrayscaleImagesAreExpandedToThreeChannelsAndResizedToAnOddSide()
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(ConvolutionalNetworkTests.Bars(30, seed: 1));
         data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
         var options = Quick(epochs: 1);
-        options.Resolution = 32;
+        options.Resolution = 35;
         options.PixelMaximum = 1;
 
         var model = ml.MulticlassClassification.Trainers.PretrainedResNet18(options).Fit(data);
 
         Assert.IsTrue(model.Network.Spec.Layers.Contains(new ExpandChannelsLayer(3)));
-        Assert.IsTrue(model.Network.Spec.Layers.Contains(new ResizeLayer(32, 32)));
+        Assert.IsTrue(model.Network.Spec.Layers.Contains(new ResizeLayer(35, 35)));
         Assert.IsTrue(model.Transform(data).GetColumn<float[]>("Score").All(s => s.Length == 3));
     }
 
@@ -172,7 +172,7 @@ public sealed class PretrainedResNet18TrainerTests
         data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
 
         var error = Assert.ThrowsExactly<ArgumentException>(() => ml.MulticlassClassification.Trainers.PretrainedResNet18(Quick(epochs: 1)).Fit(data));
-        var badOption = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.PretrainedResNet18(new PretrainedResNet18Options { Resolution = 48 }));
+        var badOption = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.PretrainedResNet18(new PretrainedResNet18Options { Resolution = 24 }));
 
         StringAssert.Contains(error.Message, "'Features'");
         StringAssert.Contains(error.Message, "12×12");
