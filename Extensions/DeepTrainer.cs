@@ -76,6 +76,8 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
     /// <summary>
     /// Continues training <paramref name="initialNetwork"/> (e.g. <see cref="TrainedNetwork.Load"/> of a saved model.zip, or
     /// <see cref="DeepPredictionTransformer.Network"/>) on new data; the architecture options are ignored, the rest apply.
+    /// Layer groups (PretrainedResNet18's frozen stages and per-stage learning rates) apply when the
+    /// network has exactly the layers the options build.
     /// </summary>
     public DeepPredictionTransformer Fit(IDataView trainData, TrainedNetwork initialNetwork, IDataView? validationData = null)
     {
@@ -143,6 +145,18 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         return Options.Seed ?? environmentSeed;
     }
 
+    /// <summary>
+    /// The layer groups (frozen stages, learning-rate multipliers, unfreezing) of a network these options would build, when
+    /// <paramref name="spec"/> has exactly its layers; null otherwise (every layer then trains alike).
+    /// </summary>
+    private IReadOnlyList<LayerGroup>? LayerGroupsOf(NetworkSpec spec, FeatureColumn features, long outputSize)
+    {
+        if (!architecture.HasLayerGroups)
+            return null;
+        var body = architecture.Create(features, outputSize, normalize: false);
+        return new NetworkSpec(spec.InputShape, body.Layers).ToJson() == spec.ToJson() ? body.LayerGroups : null;
+    }
+
     /// <summary>The network to train: the initial network's, or the architecture's body behind optional standardization.</summary>
     private (NetworkSpec Spec, nn.Module<Tensor, Tensor> Network, bool Owned, IReadOnlyList<LayerGroup>? LayerGroups) BuildNetwork(FeatureColumn features, TrainingData data, TrainedNetwork? initialNetwork)
     {
@@ -157,7 +171,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
                     $"but feature column '{features.Name}' has {features.Size} values and the label needs {outputSize} outputs.");
             var module = initialSpec.CreateModule();
             WeightTensor.LoadAll(module, initialNetwork.Weights);
-            return (initialSpec, module, true, null);
+            return (initialSpec, module, true, LayerGroupsOf(initialSpec, features, outputSize));
         }
 
         NetworkBody body;

@@ -181,6 +181,8 @@ internal sealed class PretrainedResNet18Architecture(PretrainedResNet18Options o
 {
     public override ImageLayout ImageLayoutOf(FeatureColumn features) => ImageLayout.Resolve(features, options.ImageShape, options.PixelLayout);
 
+    public override bool HasLayerGroups => true;
+
     public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
         var image = ImageLayoutOf(features).Shape;

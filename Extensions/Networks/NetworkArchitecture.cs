@@ -32,6 +32,9 @@ internal abstract class NetworkArchitecture
     /// </summary>
     public virtual bool ScalesRegressionTargets => false;
 
+    /// <summary>Whether <see cref="Create"/> returns layer groups (so continued training of a network it built uses them again).</summary>
+    public virtual bool HasLayerGroups => false;
+
     /// <summary>The image the network reads from the feature column, for architectures that take images (and augmentation).</summary>
     public virtual ImageLayout? ImageLayoutOf(FeatureColumn features) => null;
 }

@@ -90,6 +90,27 @@ public sealed class PretrainedResNet18TrainerTests
     }
 
     [TestMethod]
+    public void ContinuedTrainingKeepsTheFrozenStagesOfTheOptions()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = KeyedStripes(ml, 32);
+        var first = ml.MulticlassClassification.Trainers.PretrainedResNet18(Quick(epochs: 1)).Fit(data);
+        using var folder = new TemporaryFolder();
+        ml.Model.Save(first, data.Schema, folder.File("model.zip"));
+        var saved = TrainedNetwork.Load(folder.File("model.zip"));
+        var options = Quick(epochs: 1);
+        options.FrozenStages = PretrainedResNet18Options.BackboneStages;
+
+        var continued = ml.MulticlassClassification.Trainers.PretrainedResNet18(options).Fit(data, saved);
+
+        var backboneStart = continued.Network.Spec.Layers.ToList().FindIndex(l => l is SamePad2dLayer);
+        var headStart = continued.Network.Spec.Layers.ToList().FindIndex(l => l is DropoutLayer or LinearLayer);
+        var changed = saved.Weights.Keys.Where(n => !Unchanged(saved.Weights[n], continued.Network.Weights[n])).Select(LayerGroup.LayerOf).ToList();
+        Assert.IsNotEmpty(changed, "the head trains");
+        Assert.IsTrue(changed.All(layer => layer >= headStart), $"only the head changes; changed layers {string.Join(", ", changed.Distinct())}, backbone {backboneStart}–{headStart - 1}");
+    }
+
+    [TestMethod]
     public void GradualUnfreezingStartsWithTheLastStage()
     {
         var ml = new MLContext(seed: 1);
