@@ -103,6 +103,24 @@ internal static class CnnAccuracy
         return options;
     }
 
+    /// <summary>
+    /// No augmentation on <see cref="Widen"/>'s network, regularized against the overfitting the plain recipe shows there
+    /// (train loss 0.02 after 30 epochs): head dropout 0.5, label smoothing 0.1, 20 epochs.
+    /// </summary>
+    public static CnnRecipeResult RunWidenedRegularized(MLContext ml, FashionMnist data, CnnBenchmarkSettings settings)
+    {
+        var (result, model) = Train(ml, data, data.KeyedTrainHead(data.TrainCount), "without augmentation, regularized", TargetWithoutAugmentation, settings.AccuracySeeds, seed =>
+        {
+            var options = Widen(WithoutAugmentation(settings, seed));
+            options.DropoutRate = 0.5;
+            options.LabelSmoothing = 0.1;
+            options.NumberOfEpochs = 20;
+            return options;
+        });
+        model.Dispose();
+        return result;
+    }
+
     private static (CnnRecipeResult Result, TransformerChain<DeepPredictionTransformer> FirstModel) Train(MLContext ml, FashionMnist data, IDataView train,
         string name, double target, int[] seeds, Func<int, ConvolutionalNetworkOptions> recipe)
     {
@@ -141,6 +159,7 @@ internal static class CnnAccuracy
         ["weightDecay"] = options.WeightDecay,
         ["learningRateSchedule"] = Describe(options.LearningRateSchedule),
         ["dropoutRate"] = options.DropoutRate,
+        ["labelSmoothing"] = options.LabelSmoothing,
         ["normalizeFeatures"] = options.NormalizeFeatures,
         ["augmentation"] = options.Augmentation is { } a
             ? $"horizontal flip p {a.HorizontalFlipProbability}, vertical flip p {a.VerticalFlipProbability}, crop padding {a.CropPadding} p {a.CropProbability}, " +

@@ -31,15 +31,25 @@ internal static class CnnSuite
         }
     }
 
-    /// <summary>The accuracy recipes alone, on <see cref="CnnAccuracy.Widen"/>'s network (suite cnn-wide, full data).</summary>
-    public static void RunWidened(string output)
+    /// <summary>
+    /// The accuracy recipes alone, on <see cref="CnnAccuracy.Widen"/>'s network (suite cnn-wide, full data); with
+    /// <paramref name="regularized"/>, only <see cref="CnnAccuracy.RunWidenedRegularized"/>.
+    /// </summary>
+    public static void RunWidened(string output, bool regularized)
     {
         var settings = CnnBenchmarkSettings.For("full");
         var date = DateTimeOffset.Now;
         var ml = new MLContext(settings.Seed);
         var data = FashionMnist.Load(ml);
-        var (accuracy, model) = CnnAccuracy.Run(ml, data, settings, widened: true);
-        model.Dispose();
+        object accuracy;
+        if (regularized)
+            accuracy = CnnAccuracy.RunWidenedRegularized(ml, data, settings);
+        else
+        {
+            var (both, model) = CnnAccuracy.Run(ml, data, settings, widened: true);
+            model.Dispose();
+            accuracy = both;
+        }
         var report = new { date, commandLine = Environment.CommandLine, machine = MachineInfo.Describe(), loadAverage = MachineInfo.LoadAverage(), accuracy };
         File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"Results: {output}");

@@ -1,13 +1,16 @@
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
 
 if (args is ["--suite", "resnet", .. var resnetArgs])
     return ResNetSuite.Run(resnetArgs);
 
 if (args is ["--suite", "cnn-wide", .. var wideArgs])
 {
-    CnnSuite.RunWidened(Path.GetFullPath(wideArgs is ["--out", var widePath] ? widePath : Path.Combine(ProjectFolders.Results, "cnn-wide-fashion-mnist-full.json")));
+    var regularized = wideArgs.Contains("--regularized");
+    var wideOut = Array.IndexOf(wideArgs, "--out") is var at and >= 0 && at + 1 < wideArgs.Length ? wideArgs[at + 1]
+        : Path.Combine(ProjectFolders.Results, regularized ? "cnn-wide-regularized-fashion-mnist-full.json" : "cnn-wide-fashion-mnist-full.json");
+    CnnSuite.RunWidened(Path.GetFullPath(wideOut), regularized);
     return 0;
 }
 
