@@ -33,9 +33,9 @@ internal static class CnnSuite
 
     /// <summary>
     /// The accuracy recipes alone, on <see cref="CnnAccuracy.Widen"/>'s network (suite cnn-wide, full data); with
-    /// <paramref name="regularized"/>, only <see cref="CnnAccuracy.RunWidenedRegularized"/>.
+    /// <paramref name="regularized"/>, only <see cref="CnnAccuracy.RunWidenedRegularized"/> (without or with augmentation).
     /// </summary>
-    public static void RunWidened(string output, bool regularized)
+    public static void RunWidened(string output, bool regularized, bool augmented)
     {
         var settings = CnnBenchmarkSettings.For("full");
         var date = DateTimeOffset.Now;
@@ -43,7 +43,7 @@ internal static class CnnSuite
         var data = FashionMnist.Load(ml);
         object accuracy;
         if (regularized)
-            accuracy = CnnAccuracy.RunWidenedRegularized(ml, data, settings);
+            accuracy = CnnAccuracy.RunWidenedRegularized(ml, data, settings, augmented);
         else
         {
             var (both, model) = CnnAccuracy.Run(ml, data, settings, widened: true);

@@ -1,6 +1,6 @@
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
 
 if (args is ["--suite", "resnet", .. var resnetArgs])
     return ResNetSuite.Run(resnetArgs);
@@ -8,9 +8,11 @@ if (args is ["--suite", "resnet", .. var resnetArgs])
 if (args is ["--suite", "cnn-wide", .. var wideArgs])
 {
     var regularized = wideArgs.Contains("--regularized");
+    var augmented = regularized && wideArgs.Contains("--augmented");
+    var recipe = regularized ? augmented ? "-regularized-augmented" : "-regularized" : "";
     var wideOut = Array.IndexOf(wideArgs, "--out") is var at and >= 0 && at + 1 < wideArgs.Length ? wideArgs[at + 1]
-        : Path.Combine(ProjectFolders.Results, regularized ? "cnn-wide-regularized-fashion-mnist-full.json" : "cnn-wide-fashion-mnist-full.json");
-    CnnSuite.RunWidened(Path.GetFullPath(wideOut), regularized);
+        : Path.Combine(ProjectFolders.Results, $"cnn-wide{recipe}-fashion-mnist-full.json");
+    CnnSuite.RunWidened(Path.GetFullPath(wideOut), regularized, augmented);
     return 0;
 }
 
