@@ -35,9 +35,11 @@ internal static class CnnSuite
     /// The accuracy recipes alone, on <see cref="CnnAccuracy.Widen"/>'s network (suite cnn-wide, full data); with
     /// <paramref name="regularized"/>, only <see cref="CnnAccuracy.RunWidenedRegularized"/> (without or with augmentation).
     /// </summary>
-    public static void RunWidened(string output, bool regularized, bool augmented)
+    public static void RunWidened(string output, bool regularized, bool augmented, int? seed)
     {
         var settings = CnnBenchmarkSettings.For("full");
+        if (seed is { } chosen)
+            settings = settings with { AccuracySeeds = [chosen] };
         var date = DateTimeOffset.Now;
         var ml = new MLContext(settings.Seed);
         var data = FashionMnist.Load(ml);

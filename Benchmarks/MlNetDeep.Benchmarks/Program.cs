@@ -1,6 +1,7 @@
+using System.Globalization;
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] [--seed N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
 
 if (args is ["--suite", "resnet", .. var resnetArgs])
     return ResNetSuite.Run(resnetArgs);
@@ -10,9 +11,10 @@ if (args is ["--suite", "cnn-wide", .. var wideArgs])
     var regularized = wideArgs.Contains("--regularized");
     var augmented = regularized && wideArgs.Contains("--augmented");
     var recipe = regularized ? augmented ? "-regularized-augmented" : "-regularized" : "";
+    int? seed = Array.IndexOf(wideArgs, "--seed") is var seedAt and >= 0 && seedAt + 1 < wideArgs.Length ? int.Parse(wideArgs[seedAt + 1], CultureInfo.InvariantCulture) : null;
     var wideOut = Array.IndexOf(wideArgs, "--out") is var at and >= 0 && at + 1 < wideArgs.Length ? wideArgs[at + 1]
-        : Path.Combine(ProjectFolders.Results, $"cnn-wide{recipe}-fashion-mnist-full.json");
-    CnnSuite.RunWidened(Path.GetFullPath(wideOut), regularized, augmented);
+        : Path.Combine(ProjectFolders.Results, $"cnn-wide{recipe}{(seed is null ? "" : $"-seed{seed}")}-fashion-mnist-full.json");
+    CnnSuite.RunWidened(Path.GetFullPath(wideOut), regularized, augmented, seed);
     return 0;
 }
 
