@@ -32,25 +32,36 @@ internal static class CnnSuite
     }
 
     /// <summary>
-    /// The accuracy recipes alone, on <see cref="CnnAccuracy.Widen"/>'s network (suite cnn-wide, full data); with
-    /// <paramref name="regularized"/>, only <see cref="CnnAccuracy.RunWidenedRegularized"/> (without or with augmentation).
+    /// The accuracy recipes alone on all data, each seed in turn: <paramref name="recipe"/> "widened" (both of
+    /// <see cref="CnnAccuracy.Run"/>'s recipes on <see cref="CnnAccuracy.Widen"/>'s network), "widened-regularized" (<see
+    /// cref="CnnAccuracy.RunWidenedRegularized"/>) or "four-convolutions" (<see cref="CnnAccuracy.RunFourConvolutions"/>).
     /// </summary>
-    public static void RunWidened(string output, bool regularized, bool augmented, int? seed)
+    public static void RunAccuracyRecipe(string output, string recipe, bool augmented, int? seed, int? threads)
     {
         var settings = CnnBenchmarkSettings.For("full");
         if (seed is { } chosen)
             settings = settings with { AccuracySeeds = [chosen] };
+        if (threads is { } count)
+            settings = settings with { Threads = count };
         var date = DateTimeOffset.Now;
         var ml = new MLContext(settings.Seed);
         var data = FashionMnist.Load(ml);
         object accuracy;
-        if (regularized)
-            accuracy = CnnAccuracy.RunWidenedRegularized(ml, data, settings, augmented);
-        else
+        switch (recipe)
         {
-            var (both, model) = CnnAccuracy.Run(ml, data, settings, widened: true);
-            model.Dispose();
-            accuracy = both;
+            case "widened":
+                var (both, model) = CnnAccuracy.Run(ml, data, settings, widened: true);
+                model.Dispose();
+                accuracy = both;
+                break;
+            case "widened-regularized":
+                accuracy = CnnAccuracy.RunWidenedRegularized(ml, data, settings, augmented);
+                break;
+            case "four-convolutions":
+                accuracy = CnnAccuracy.RunFourConvolutions(ml, data, settings, augmented);
+                break;
+            default:
+                throw new ArgumentException($"Unknown CNN recipe '{recipe}'.", nameof(recipe));
         }
         var report = new { date, commandLine = Environment.CommandLine, machine = MachineInfo.Describe(), loadAverage = MachineInfo.LoadAverage(), accuracy };
         File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

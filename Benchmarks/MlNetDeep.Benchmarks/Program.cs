@@ -1,20 +1,24 @@
 using System.Globalization;
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] [--seed N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] | cnn-deep [--augmented] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
 
 if (args is ["--suite", "resnet", .. var resnetArgs])
     return ResNetSuite.Run(resnetArgs);
 
-if (args is ["--suite", "cnn-wide", .. var wideArgs])
+if (args is ["--suite", var cnnSuite, .. var recipeArgs] && cnnSuite is "cnn-wide" or "cnn-deep")
 {
-    var regularized = wideArgs.Contains("--regularized");
-    var augmented = regularized && wideArgs.Contains("--augmented");
-    var recipe = regularized ? augmented ? "-regularized-augmented" : "-regularized" : "";
-    int? seed = Array.IndexOf(wideArgs, "--seed") is var seedAt and >= 0 && seedAt + 1 < wideArgs.Length ? int.Parse(wideArgs[seedAt + 1], CultureInfo.InvariantCulture) : null;
-    var wideOut = Array.IndexOf(wideArgs, "--out") is var at and >= 0 && at + 1 < wideArgs.Length ? wideArgs[at + 1]
-        : Path.Combine(ProjectFolders.Results, $"cnn-wide{recipe}{(seed is null ? "" : $"-seed{seed}")}-fashion-mnist-full.json");
-    CnnSuite.RunWidened(Path.GetFullPath(wideOut), regularized, augmented, seed);
+    int? IntegerAfter(string flag) =>
+        Array.IndexOf(recipeArgs, flag) is var at and >= 0 && at + 1 < recipeArgs.Length ? int.Parse(recipeArgs[at + 1], CultureInfo.InvariantCulture) : null;
+    var deep = cnnSuite == "cnn-deep";
+    var regularized = !deep && recipeArgs.Contains("--regularized");
+    var augmented = (deep || regularized) && recipeArgs.Contains("--augmented");
+    var recipe = deep ? "four-convolutions" : regularized ? "widened-regularized" : "widened";
+    var seed = IntegerAfter("--seed");
+    var fileStem = deep ? "cnn-deep" : regularized ? "cnn-wide-regularized" : "cnn-wide";
+    var recipeOut = Array.IndexOf(recipeArgs, "--out") is var outAt and >= 0 && outAt + 1 < recipeArgs.Length ? recipeArgs[outAt + 1]
+        : Path.Combine(ProjectFolders.Results, $"{fileStem}{(augmented ? "-augmented" : "")}{(seed is null ? "" : $"-seed{seed}")}-fashion-mnist-full.json");
+    CnnSuite.RunAccuracyRecipe(Path.GetFullPath(recipeOut), recipe, augmented, seed, IntegerAfter("--threads"));
     return 0;
 }
 

@@ -21,12 +21,14 @@ internal sealed record ResNetReport(string CommandLine, DateTimeOffset Date, int
 /// </summary>
 internal static class ResNetSuite
 {
-    private const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--out path.json]";
+    private const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--threads N] [--out path.json]";
 
     public static int Run(string[] args)
     {
         var (perClass, testRows, resolution, epochs, seed) = (100, 2000, 64, 4, 1);
         string? outPath = null;
+        string? only = null;
+        int? threads = null;
         for (var i = 0; i < args.Length; i++)
         {
             var ok = i + 1 < args.Length;
@@ -41,6 +43,13 @@ internal static class ResNetSuite
                 case "--out" when ok:
                     outPath = args[++i];
                     break;
+                case "--only" when ok:
+                    only = args[++i];
+                    break;
+                case "--threads" when ok && int.TryParse(args[i + 1], out var count):
+                    threads = count;
+                    i++;
+                    break;
                 default:
                     Console.Error.WriteLine(Usage);
                     return 2;
@@ -54,22 +63,31 @@ internal static class ResNetSuite
         var trainRows = (int)train.GetRowCount()!.Value;
         Console.WriteLine($"ResNet18 on {trainRows} training images ({perClass} per class) and {testRows} test images, {resolution}×{resolution}, {epochs} epochs");
 
-        var runs = new List<ResNetRun>
+        var configurations = new Dictionary<string, Func<ResNetRun>>
         {
-            TrainFrozenOnnx(ml, BalancedHead(ml, data.Train, perClass), ml.Data.TakeRows(data.Test, testRows), epochs, seed),
-            Train(ml, train, test, "frozen", "pretrained backbone frozen, head trained", Options(resolution, epochs, seed, o => o.FrozenStages = PretrainedResNet18Options.BackboneStages)),
-            Train(ml, train, test, "fine-tuned", "pretrained, head for 1 epoch, then all stages (learning-rate multipliers 0.1-0.7)", Options(resolution, epochs, seed, o => o.HeadOnlyEpochs = 1)),
-            Train(ml, train, test, "from scratch", "same architecture, random initialization, all layers at the full learning rate", Options(resolution, epochs, seed, o =>
-            {
-                o.UsePretrainedWeights = false;
-                o.HeadOnlyEpochs = 0;
-                o.StageLearningRateMultipliers = [1, 1, 1, 1, 1];
-            })),
+            ["frozen-onnx"] = () => TrainFrozenOnnx(ml, BalancedHead(ml, data.Train, perClass), ml.Data.TakeRows(data.Test, testRows), epochs, seed, threads),
+            ["frozen"] = () => Train(ml, train, test, "frozen", "pretrained backbone frozen, head trained",
+                Options(resolution, epochs, seed, threads, o => o.FrozenStages = PretrainedResNet18Options.BackboneStages)),
+            ["fine-tuned"] = () => Train(ml, train, test, "fine-tuned", "pretrained, head for 1 epoch, then all stages (learning-rate multipliers 0.1-0.7)",
+                Options(resolution, epochs, seed, threads, o => o.HeadOnlyEpochs = 1)),
+            ["from-scratch"] = () => Train(ml, train, test, "from scratch", "same architecture, random initialization, all layers at the full learning rate",
+                Options(resolution, epochs, seed, threads, o =>
+                {
+                    o.UsePretrainedWeights = false;
+                    o.HeadOnlyEpochs = 0;
+                    o.StageLearningRateMultipliers = [1, 1, 1, 1, 1];
+                })),
         };
+        if (only is not null && !configurations.ContainsKey(only))
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        var runs = configurations.Where(c => only is null || c.Key == only).Select(c => c.Value()).ToList();
 
         var report = new ResNetReport(Environment.CommandLine, DateTimeOffset.Now, trainRows, testRows, resolution, epochs, seed, runs);
         var resultsFolder = typeof(ResNetSuite).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ResultsFolder").Value!;
-        var output = Path.GetFullPath(outPath ?? Path.Combine(resultsFolder, $"resnet-fashion-mnist-{trainRows}-{resolution}px.json"));
+        var output = Path.GetFullPath(outPath ?? Path.Combine(resultsFolder, $"resnet-fashion-mnist-{trainRows}-{resolution}px{(only is null ? "" : "-" + only)}.json"));
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine();
@@ -81,7 +99,7 @@ internal static class ResNetSuite
         return 0;
     }
 
-    private static PretrainedResNet18Options Options(int resolution, int epochs, int seed, Action<PretrainedResNet18Options> configure)
+    private static PretrainedResNet18Options Options(int resolution, int epochs, int seed, int? threads, Action<PretrainedResNet18Options> configure)
     {
         var options = new PretrainedResNet18Options
         {
@@ -96,6 +114,7 @@ internal static class ResNetSuite
             Seed = seed,
             Augmentation = new ImageAugmentation { HorizontalFlipProbability = 0.5 },
             HiddenLayerSizes = [256],
+            NumberOfThreads = threads,
         };
         configure(options);
         return options;
@@ -119,7 +138,7 @@ internal static class ResNetSuite
     /// FrozenResNet18 as a user runs it: the images written as PNG files, ML.NET's image pipeline at 224 px, the packaged
     /// ONNX backbone through ML.NET's OnnxTransformer, and a head with the same size, budget and schedule as the others.
     /// </summary>
-    private static ResNetRun TrainFrozenOnnx(MLContext ml, IDataView train, IDataView test, int epochs, int seed)
+    private static ResNetRun TrainFrozenOnnx(MLContext ml, IDataView train, IDataView test, int epochs, int seed, int? threads)
     {
         Console.WriteLine("[frozen ONNX 224 px]");
         var folder = Path.Combine(Path.GetTempPath(), "mlnetdeep-resnet-suite-" + Guid.NewGuid().ToString("N"));
@@ -131,7 +150,7 @@ internal static class ResNetSuite
                 Head = new FeedForwardOptions
                 {
                     HiddenLayerSizes = [256], DropoutRate = 0.2, NumberOfEpochs = epochs, BatchSize = 64, LearningRate = 1e-3, Seed = seed,
-                    LearningRateSchedule = new CosineSchedule(), EarlyStopping = null, ValidationFraction = 0,
+                    LearningRateSchedule = new CosineSchedule(), EarlyStopping = null, ValidationFraction = 0, NumberOfThreads = threads,
                     Progress = new Progress<EpochRecord>(r => Console.WriteLine($"  epoch {r.Epoch}: train loss {r.TrainLoss:F4}, {r.Seconds:F1} s")),
                 },
             };
