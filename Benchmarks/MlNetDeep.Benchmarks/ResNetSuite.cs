@@ -21,7 +21,7 @@ internal sealed record ResNetReport(string CommandLine, DateTimeOffset Date, int
 /// </summary>
 internal static class ResNetSuite
 {
-    private const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--threads N] [--out path.json]";
+    private const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--threads N] [--out path.json]";
 
     public static int Run(string[] args)
     {
@@ -29,6 +29,7 @@ internal static class ResNetSuite
         string? outPath = null;
         string? only = null;
         int? threads = null;
+        var erasing = 0.0;
         for (var i = 0; i < args.Length; i++)
         {
             var ok = i + 1 < args.Length;
@@ -45,6 +46,9 @@ internal static class ResNetSuite
                     break;
                 case "--only" when ok:
                     only = args[++i];
+                    break;
+                case "--erasing" when ok && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out erasing):
+                    i++;
                     break;
                 case "--threads" when ok && int.TryParse(args[i + 1], out var count):
                     threads = count;
@@ -67,11 +71,11 @@ internal static class ResNetSuite
         {
             ["frozen-onnx"] = () => TrainFrozenOnnx(ml, BalancedHead(ml, data.Train, perClass), ml.Data.TakeRows(data.Test, testRows), epochs, seed, threads),
             ["frozen"] = () => Train(ml, train, test, "frozen", "pretrained backbone frozen, head trained",
-                Options(resolution, epochs, seed, threads, o => o.FrozenStages = PretrainedResNet18Options.BackboneStages)),
+                Options(resolution, epochs, seed, threads, erasing, o => o.FrozenStages = PretrainedResNet18Options.BackboneStages)),
             ["fine-tuned"] = () => Train(ml, train, test, "fine-tuned", "pretrained, head for 1 epoch, then all stages (learning-rate multipliers 0.1-0.7)",
-                Options(resolution, epochs, seed, threads, o => o.HeadOnlyEpochs = 1)),
+                Options(resolution, epochs, seed, threads, erasing, o => o.HeadOnlyEpochs = 1)),
             ["from-scratch"] = () => Train(ml, train, test, "from scratch", "same architecture, random initialization, all layers at the full learning rate",
-                Options(resolution, epochs, seed, threads, o =>
+                Options(resolution, epochs, seed, threads, erasing, o =>
                 {
                     o.UsePretrainedWeights = false;
                     o.HeadOnlyEpochs = 0;
@@ -99,7 +103,7 @@ internal static class ResNetSuite
         return 0;
     }
 
-    private static PretrainedResNet18Options Options(int resolution, int epochs, int seed, int? threads, Action<PretrainedResNet18Options> configure)
+    private static PretrainedResNet18Options Options(int resolution, int epochs, int seed, int? threads, double erasing, Action<PretrainedResNet18Options> configure)
     {
         var options = new PretrainedResNet18Options
         {
@@ -112,7 +116,7 @@ internal static class ResNetSuite
             EarlyStopping = null,
             ValidationFraction = 0,
             Seed = seed,
-            Augmentation = new ImageAugmentation { HorizontalFlipProbability = 0.5 },
+            Augmentation = new ImageAugmentation { HorizontalFlipProbability = 0.5, ErasingProbability = erasing },
             HiddenLayerSizes = [256],
             NumberOfThreads = threads,
         };
