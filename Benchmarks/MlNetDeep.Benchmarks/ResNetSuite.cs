@@ -11,7 +11,7 @@ namespace MlNetDeep.Benchmarks;
 internal sealed record ResNetRun(string Name, string Description, double TestAccuracy, double MedianEpochSeconds, double FitSeconds, int Epochs);
 
 /// <summary>The transfer-learning comparison on one Fashion-MNIST subset: frozen backbone + head, fine-tuning, and the same network from scratch.</summary>
-internal sealed record ResNetReport(string CommandLine, DateTimeOffset Date, int TrainRows, int TestRows, int Resolution, int Epochs, int Seed, IReadOnlyList<ResNetRun> Runs);
+internal sealed record ResNetReport(string CommandLine, DateTimeOffset Date, int TrainRows, int TestRows, int Resolution, int Epochs, int Seed, double ErasingProbability, double LabelSmoothing, IReadOnlyList<ResNetRun> Runs);
 
 /// <summary>
 /// <c>--suite resnet</c>: ResNet18 on a class-balanced Fashion-MNIST subset, resized to <c>--resolution</c> inside the network
@@ -21,7 +21,7 @@ internal sealed record ResNetReport(string CommandLine, DateTimeOffset Date, int
 /// </summary>
 internal static class ResNetSuite
 {
-    private const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--threads N] [--out path.json]";
+    private const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--label-smoothing S] [--seed N] [--threads N] [--out path.json]";
 
     public static int Run(string[] args)
     {
@@ -30,6 +30,7 @@ internal static class ResNetSuite
         string? only = null;
         int? threads = null;
         var erasing = 0.0;
+        var labelSmoothing = 0.0;
         for (var i = 0; i < args.Length; i++)
         {
             var ok = i + 1 < args.Length;
@@ -39,6 +40,7 @@ internal static class ResNetSuite
                 case "--test-rows" when ok && int.TryParse(args[i + 1], out testRows):
                 case "--resolution" when ok && int.TryParse(args[i + 1], out resolution):
                 case "--epochs" when ok && int.TryParse(args[i + 1], out epochs):
+                case "--seed" when ok && int.TryParse(args[i + 1], out seed):
                     i++;
                     break;
                 case "--out" when ok:
@@ -48,6 +50,7 @@ internal static class ResNetSuite
                     only = args[++i];
                     break;
                 case "--erasing" when ok && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out erasing):
+                case "--label-smoothing" when ok && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out labelSmoothing):
                     i++;
                     break;
                 case "--threads" when ok && int.TryParse(args[i + 1], out var count):
@@ -71,11 +74,11 @@ internal static class ResNetSuite
         {
             ["frozen-onnx"] = () => TrainFrozenOnnx(ml, BalancedHead(ml, data.Train, perClass), ml.Data.TakeRows(data.Test, testRows), epochs, seed, threads),
             ["frozen"] = () => Train(ml, train, test, "frozen", "pretrained backbone frozen, head trained",
-                Options(resolution, epochs, seed, threads, erasing, o => o.FrozenStages = PretrainedResNet18Options.BackboneStages)),
+                Options(resolution, epochs, seed, threads, erasing, labelSmoothing, o => o.FrozenStages = PretrainedResNet18Options.BackboneStages)),
             ["fine-tuned"] = () => Train(ml, train, test, "fine-tuned", "pretrained, head for 1 epoch, then all stages (learning-rate multipliers 0.1-0.7)",
-                Options(resolution, epochs, seed, threads, erasing, o => o.HeadOnlyEpochs = 1)),
+                Options(resolution, epochs, seed, threads, erasing, labelSmoothing, o => o.HeadOnlyEpochs = 1)),
             ["from-scratch"] = () => Train(ml, train, test, "from scratch", "same architecture, random initialization, all layers at the full learning rate",
-                Options(resolution, epochs, seed, threads, erasing, o =>
+                Options(resolution, epochs, seed, threads, erasing, labelSmoothing, o =>
                 {
                     o.UsePretrainedWeights = false;
                     o.HeadOnlyEpochs = 0;
@@ -89,7 +92,7 @@ internal static class ResNetSuite
         }
         var runs = configurations.Where(c => only is null || c.Key == only).Select(c => c.Value()).ToList();
 
-        var report = new ResNetReport(Environment.CommandLine, DateTimeOffset.Now, trainRows, testRows, resolution, epochs, seed, runs);
+        var report = new ResNetReport(Environment.CommandLine, DateTimeOffset.Now, trainRows, testRows, resolution, epochs, seed, erasing, labelSmoothing, runs);
         var resultsFolder = typeof(ResNetSuite).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ResultsFolder").Value!;
         var output = Path.GetFullPath(outPath ?? Path.Combine(resultsFolder, $"resnet-fashion-mnist-{trainRows}-{resolution}px{(only is null ? "" : "-" + only)}.json"));
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
@@ -103,7 +106,7 @@ internal static class ResNetSuite
         return 0;
     }
 
-    private static PretrainedResNet18Options Options(int resolution, int epochs, int seed, int? threads, double erasing, Action<PretrainedResNet18Options> configure)
+    private static PretrainedResNet18Options Options(int resolution, int epochs, int seed, int? threads, double erasing, double labelSmoothing, Action<PretrainedResNet18Options> configure)
     {
         var options = new PretrainedResNet18Options
         {
@@ -118,6 +121,7 @@ internal static class ResNetSuite
             Seed = seed,
             Augmentation = new ImageAugmentation { HorizontalFlipProbability = 0.5, ErasingProbability = erasing },
             HiddenLayerSizes = [256],
+            LabelSmoothing = labelSmoothing,
             NumberOfThreads = threads,
         };
         configure(options);
