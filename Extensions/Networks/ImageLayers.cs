@@ -72,7 +72,7 @@ public sealed record ChannelStandardizeLayer(long Channels, bool FromChannelsLas
 public sealed record Conv2dLayer(long InputChannels, long OutputChannels, long KernelSize, long Stride = 1, long Padding = 0, bool HasBias = true) : LayerSpec
 {
     internal override nn.Module<Tensor, Tensor> CreateModule() =>
-        nn.Conv2d(InputChannels, OutputChannels, KernelSize, stride: Stride, padding: Padding, bias: HasBias);
+        Convolutions.Create(InputChannels, OutputChannels, KernelSize, Stride, Padding, HasBias);
 
     internal override long[] OutputShape(long[] inputShape)
     {

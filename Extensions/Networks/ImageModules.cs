@@ -31,6 +31,53 @@ internal sealed class ChannelStandardizeModule : nn.Module<Tensor, Tensor>
     }
 }
 
+/// <summary>
+/// Creates the 2-D convolutions of MlNetDeep's layers. libtorch 2.10's oneDNN AVX-512 kernels compute wrong, run-to-run
+/// different gradients (often NaN) for the input of a convolution with fewer than 16 output channels, so such narrow
+/// convolutions run as im2col and a matrix product (<see cref="NarrowConv2dModule"/>); wider ones use libtorch's own.
+/// </summary>
+internal static class Convolutions
+{
+    public const long NarrowBelowChannels = 16;
+
+    public static nn.Module<Tensor, Tensor> Create(long inputChannels, long outputChannels, long kernelSize, long stride, long padding, bool bias)
+    {
+        var convolution = nn.Conv2d(inputChannels, outputChannels, kernelSize, stride: stride, padding: padding, bias: bias);
+        return outputChannels < NarrowBelowChannels ? new NarrowConv2dModule(convolution, kernelSize, stride, padding) : convolution;
+    }
+}
+
+/// <summary>
+/// A convolution computed as unfold (im2col) and a matrix product, with libtorch's initialization and the parameter
+/// names <c>weight</c> and <c>bias</c> of <c>Conv2d</c>, so checkpoints, ONNX export and fine-tuning see no difference.
+/// </summary>
+internal sealed class NarrowConv2dModule : nn.Module<Tensor, Tensor>
+{
+    private readonly long kernelSize, stride, padding;
+
+    public NarrowConv2dModule(TorchSharp.Modules.Conv2d initialized, long kernelSize, long stride, long padding) : base("NarrowConv2d")
+    {
+        (this.kernelSize, this.stride, this.padding) = (kernelSize, stride, padding);
+        register_parameter("weight", initialized.weight!);
+        if (initialized.bias is { } bias)
+            register_parameter("bias", bias);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var weight = get_parameter("weight")!;
+        var (outputChannels, height, width) = (weight.shape[0], Slide(input.shape[2]), Slide(input.shape[3]));
+        var columns = nn.functional.unfold(input, kernelSize, padding: padding, stride: stride);
+        var output = weight.view(outputChannels, -1).matmul(columns).view(input.shape[0], outputChannels, height, width);
+        if (get_parameter("bias") is { } bias)
+            output = output.add(bias.view(1, -1, 1, 1));
+        return output.MoveToOuterDisposeScope();
+    }
+
+    private long Slide(long size) => (size + 2 * padding - kernelSize) / stride + 1;
+}
+
 /// <summary>TorchSharp module for <see cref="GlobalAveragePoolLayer"/>.</summary>
 internal sealed class GlobalAveragePoolModule() : nn.Module<Tensor, Tensor>("GlobalAveragePool")
 {
@@ -45,14 +92,14 @@ internal sealed class ResidualBlockModule : nn.Module<Tensor, Tensor>
 
     public ResidualBlockModule(ResidualBlockLayer spec) : base("ResidualBlock")
     {
-        conv1 = nn.Conv2d(spec.InputChannels, spec.OutputChannels, 3, stride: spec.Stride, padding: 1, bias: false);
+        conv1 = Convolutions.Create(spec.InputChannels, spec.OutputChannels, 3, spec.Stride, padding: 1, bias: false);
         bn1 = nn.BatchNorm2d(spec.OutputChannels);
-        conv2 = nn.Conv2d(spec.OutputChannels, spec.OutputChannels, 3, stride: 1, padding: 1, bias: false);
+        conv2 = Convolutions.Create(spec.OutputChannels, spec.OutputChannels, 3, stride: 1, padding: 1, bias: false);
         bn2 = nn.BatchNorm2d(spec.OutputChannels);
         activation = new ActivationLayer(spec.Activation).CreateModule();
         if (spec.HasProjection)
         {
-            shortcut_conv = nn.Conv2d(spec.InputChannels, spec.OutputChannels, 1, stride: spec.Stride, bias: false);
+            shortcut_conv = Convolutions.Create(spec.InputChannels, spec.OutputChannels, 1, spec.Stride, padding: 0, bias: false);
             shortcut_bn = nn.BatchNorm2d(spec.OutputChannels);
         }
         RegisterComponents();
