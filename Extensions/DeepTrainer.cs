@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using MlNetDeep.Data;
 using MlNetDeep.Engine;
 using MlNetDeep.Networks;
+using MlNetDeep.Onnx;
 using MlNetDeep.Runtime;
 using MlNetDeep.Scoring;
 using MlNetDeep.Tasks;

@@ -49,7 +49,7 @@ public sealed class TrainedNetwork
 
     /// <summary>
     /// As <see cref="ToOnnx(string)"/>; with <paramref name="tokenKeyBits"/> &gt; 0 the token keys arrive as ML.NET's
-    /// MapKeyToBinaryVector codes of that many digits per token (see <see cref="Scoring.TokenKeyCodes"/>).
+    /// MapKeyToBinaryVector codes of that many digits per token (see <see cref="Onnx.TokenKeyCodes"/>).
     /// </summary>
     internal byte[] ToOnnx(string inputName, int tokenKeyBits)
     {

@@ -1,7 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlNetDeep.Scoring;
 
-namespace MlNetDeep.Scoring;
+namespace MlNetDeep.Onnx;
 
 /// <summary>
 /// How token keys reach the ONNX scorer: as ML.NET's MapKeyToBinaryVector codes (per token, the 0-based key index in

@@ -19,7 +19,7 @@ public static class ClassLabels
         var columns = scoredSchema.Where(c => c.Name == predictedLabelColumnName).ToArray();
         if (columns.Length == 0)
             throw new ArgumentOutOfRangeException(nameof(predictedLabelColumnName), $"The schema has no column '{predictedLabelColumnName}'.");
-        var classes = columns.Reverse().Select(Data.ClassValues.FromKeyAnnotation).FirstOrDefault(c => c is not null)
+        var classes = columns.Reverse().Select(Scoring.ClassValues.FromKeyAnnotation).FirstOrDefault(c => c is not null)
             ?? throw new ArgumentOutOfRangeException(nameof(predictedLabelColumnName), $"Column '{predictedLabelColumnName}' has no key values to name the classes.");
         return classes.Names();
     }

@@ -2,9 +2,10 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetDeep.Data;
 using MlNetDeep.Networks;
+using MlNetDeep.Scoring;
 using MlNetDeep.Tasks;
 
-namespace MlNetDeep.Scoring;
+namespace MlNetDeep.Onnx;
 
 /// <summary>
 /// Builds the scoring part of a fitted model from ML.NET's own transforms only — the ONNX scorer plus column transforms —
