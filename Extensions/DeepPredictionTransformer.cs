@@ -1,6 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MlNetDeep.Networks;
+using MlNetDeep.Tasks;
 
 namespace MlNetDeep;
 
@@ -14,9 +14,12 @@ public sealed class DeepPredictionTransformer : ITransformer, IDisposable
     private readonly ITransformer scoring;
     private bool disposed;
 
-    internal DeepPredictionTransformer(ITransformer scoring, TrainedNetwork network, IReadOnlyList<EpochRecord> history, string onnxInputName)
+    private readonly OutputColumns columns;
+
+    internal DeepPredictionTransformer(ITransformer scoring, TrainedNetwork network, IReadOnlyList<EpochRecord> history, string onnxInputName, OutputColumns columns)
     {
         this.scoring = scoring;
+        this.columns = columns;
         Network = network;
         History = history;
         OnnxInputName = onnxInputName;
@@ -51,7 +54,7 @@ public sealed class DeepPredictionTransformer : ITransformer, IDisposable
     {
         var full = Path.GetFullPath(path);
         var temporary = full + ".writing";
-        File.WriteAllBytes(temporary, Network.ToOnnx(OnnxInputName));
+        File.WriteAllBytes(temporary, Network.ToOnnx(OnnxInputName, tokenKeyBits: 0, columns));
         File.Move(temporary, full, overwrite: true);
     }
 

@@ -1,6 +1,6 @@
 namespace MlNetDeep.Scoring;
 
-/// <summary>Names of the columns a fitted model produces, following ML.NET's conventions, and of the internal ones it drops again.</summary>
+/// <summary>ML.NET's conventional output column names, and the internal columns a fitted model drops again.</summary>
 internal static class ColumnNames
 {
     public const string Score = "Score";
@@ -12,4 +12,7 @@ internal static class ColumnNames
     public const string PredictedIndexVector = "__MlNetDeep_PredictedIndexVector";
     public const string PredictedIndex = "__MlNetDeep_PredictedIndex";
     public const string PredictedValue = "__MlNetDeep_PredictedValue";
+    public const string ScalarScore = "__MlNetDeep_Score";
+    public const string ScalarProbability = "__MlNetDeep_Probability";
+    public const string BooleanPrediction = "__MlNetDeep_PredictedLabel";
 }

@@ -3,9 +3,10 @@ using Microsoft.ML.Transforms;
 
 namespace MlNetDeep.Scoring;
 
-// ONNX outputs must have rank >= 1 for ML.NET's OnnxTransformer, while ML.NET's scalar output columns
-// (Score for binary and regression, Probability, PredictedLabel) are scalars. These stateless mappings bridge that gap;
-// they are saved in model.zip by contract name and found again through this assembly at load.
+// ONNX outputs must have rank >= 1 for ML.NET's OnnxTransformer (a rank-0 output breaks PredictionEngine, still so in
+// ML.NET 6.0), while ML.NET's scalar output columns (Score for binary and regression, Probability, PredictedLabel) are
+// scalars. These stateless mappings bridge that gap into internal columns, which the model then copies to the output
+// names the trainer was given; they are saved in model.zip by contract name and found again through this assembly at load.
 
 internal sealed class SingleOutput
 {
@@ -15,19 +16,19 @@ internal sealed class SingleOutput
 
 internal sealed class RegressionScore
 {
-    [ColumnName(ColumnNames.Score)]
+    [ColumnName(ColumnNames.ScalarScore)]
     public float Score;
 }
 
 internal sealed class BinaryPrediction
 {
-    [ColumnName(ColumnNames.Score)]
+    [ColumnName(ColumnNames.ScalarScore)]
     public float Score;
 
-    [ColumnName(ColumnNames.Probability)]
+    [ColumnName(ColumnNames.ScalarProbability)]
     public float Probability;
 
-    [ColumnName(ColumnNames.PredictedLabel)]
+    [ColumnName(ColumnNames.BooleanPrediction)]
     public bool PredictedLabel;
 }
 

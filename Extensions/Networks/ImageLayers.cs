@@ -107,19 +107,6 @@ public sealed record BatchNorm2dLayer(long Channels, double Epsilon = 1e-5, doub
         new BatchNormLayer(Channels, Epsilon, Momentum).EmitOnnx(graph, input, weightPrefix);
 }
 
-/// <summary>How a pooling layer summarizes a window.</summary>
-public enum PoolingKind
-{
-    /// <summary>No pooling.</summary>
-    None,
-
-    /// <summary>The window's maximum.</summary>
-    Max,
-
-    /// <summary>The window's mean (zero padding counts).</summary>
-    Average,
-}
-
 /// <summary>Max or average pooling over square windows.</summary>
 public sealed record Pool2dLayer(PoolingKind Kind, long KernelSize, long Stride, long Padding = 0) : LayerSpec
 {

@@ -98,16 +98,6 @@ public sealed record SequenceProjectionLayer(long InputFeatures, long OutputFeat
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix) => SequenceLayers.EmitLinear(graph, input, weightPrefix + "inner.");
 }
 
-/// <summary>Recurrent cells.</summary>
-public enum RecurrentKind
-{
-    /// <summary>Long short-term memory.</summary>
-    Lstm,
-
-    /// <summary>Gated recurrent unit.</summary>
-    Gru,
-}
-
 /// <summary>
 /// A stack of <paramref name="Layers"/> LSTM or GRU layers of <paramref name="HiddenSize"/> units, optionally
 /// bidirectional, with dropout <paramref name="Dropout"/> between layers while training. With
@@ -181,22 +171,6 @@ public sealed record RecurrentLayer(RecurrentKind Kind, long InputSize, long Hid
         var blocks = graph.Node("Split", [graph.Initializer(weightName)], order.Length, OnnxGraph.Attribute("axis", 0L));
         return graph.Node("Concat", order.Select(block => blocks[block]).ToArray(), OnnxGraph.Attribute("axis", 0L));
     }
-}
-
-/// <summary>How a sequence becomes one vector.</summary>
-public enum SequencePooling
-{
-    /// <summary>The recurrent layers' final states (forward after the last step, backward after the first).</summary>
-    Last,
-
-    /// <summary>The mean over the steps (padding excluded).</summary>
-    Mean,
-
-    /// <summary>A learned weighted mean: a linear score per step, softmax over the steps (padding excluded).</summary>
-    Attention,
-
-    /// <summary>The first step, e.g. a [CLS] token's state.</summary>
-    First,
 }
 
 /// <summary>Reduces a sequence [steps, <paramref name="Features"/>] to [Features] by mean, attention or first-step pooling.</summary>

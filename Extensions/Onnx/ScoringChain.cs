@@ -16,13 +16,12 @@ internal static class ScoringChain
     /// <summary>The ONNX input name: the feature column itself when ML.NET's ONNX scorer can read it, else an internal float vector.</summary>
     public static string OnnxInputName(FeatureColumn features) => features.IsOnnxReady ? features.Name : ColumnNames.Features;
 
-    public static ITransformer Build(MLContext ml, TrainedNetwork network, FeatureColumn features, PredictionTask task, ClassValues? classes, IDataView schemaSource)
+    public static ITransformer Build(MLContext ml, TrainedNetwork network, FeatureColumn features, PredictionTask task, ClassValues? classes,
+        OutputColumns columns, IDataView schemaSource)
     {
         var input = OnnxInputName(features);
-        var onnx = features.IsTokenSequence
-            ? network.ToOnnx(input, TokenKeyCodes.Bits(ml, schemaSource, features.Name))
-            : network.ToOnnx(input);
-        var dropped = task.InternalColumns.ToList();
+        var onnx = network.ToOnnx(input, features.IsTokenSequence ? TokenKeyCodes.Bits(ml, schemaSource, features.Name) : 0, columns);
+        var dropped = task.InternalColumns(network.ClassCount).ToList();
         IEstimator<ITransformer> chain = new EstimatorChain<ITransformer>();
         if (features.IsTokenSequence)
             chain = chain.Append(TokenKeyCodes.Encode(ml, features.Name));
@@ -33,8 +32,8 @@ internal static class ScoringChain
         if (!features.IsOnnxReady)
             dropped.Add(input);
         var scoring = chain
-            .Append(ml.Transforms.ApplyOnnxModel(task.OnnxOutputs, [input], new MemoryStream(onnx), shapeDictionary: null, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
-            .Append(task.OutputTransforms(ml, classes, network.ClassCount))
+            .Append(ml.Transforms.ApplyOnnxModel(task.OnnxOutputs(columns), [input], new MemoryStream(onnx), shapeDictionary: null, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100))
+            .Append(task.OutputTransforms(ml, classes, network.ClassCount, columns))
             .Append(ml.Transforms.DropColumns(dropped.ToArray()));
         // None of these transforms learns from rows: Fit only binds them to the schema.
         return scoring.Fit(schemaSource);

@@ -8,7 +8,7 @@ namespace FashionMnistClassification;
 public static class ModelBuilder
 {
     /// <summary>Class names → key, a convolutional network on the 28 × 28 images, key → class name.</summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext ml, int epochs, IProgress<EpochRecord>? progress = null) =>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext ml, int epochs, IProgress<EpochRecord> progress) =>
         ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.MulticlassClassification.Trainers.ConvolutionalNetwork(new ConvolutionalNetworkOptions
             {
@@ -19,8 +19,7 @@ public static class ModelBuilder
                 Augmentation = new ImageAugmentation { HorizontalFlipProbability = 0.5 },
                 // 10% of the training rows are held out; training stops once their accuracy has not improved for 3 epochs.
                 EarlyStopping = new EarlyStoppingOptions { Patience = 3 },
-                Progress = progress,
-            }))
+            }).WithProgress(progress))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
     public static ITransformer Train(IEstimator<ITransformer> pipeline, IDataView trainData) => pipeline.Fit(trainData);

@@ -78,7 +78,7 @@ public sealed class ConsumerProjectTests
         string cachedNative = BuildLocations.TorchSharpNativeInNuGetCache;
         string cachedNativeHash = Sha256(cachedNative);
         string feed = Path.Combine(_root, "feed");
-        foreach (string project in new[] { "Extensions/MlNetDeep.Extensions.csproj", "Trainers/MlNetDeep.Trainers.csproj" })
+        foreach (string project in new[] { "Scoring/MlNetDeep.Scoring.csproj", "Extensions/MlNetDeep.Extensions.csproj", "Trainers/MlNetDeep.Trainers.csproj" })
             Dotnet(_root, "pack", Path.Combine(BuildLocations.RepositoryRoot, project), "-o", feed,
                 "--artifacts-path", Path.Combine(_root, "artifacts"), "--disable-build-servers");
         string package = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "MlNetDeep.Trainers.*.nupkg").Single());
@@ -119,7 +119,7 @@ public sealed class ConsumerProjectTests
             return;
         }
         Assert.AreNotEqual(0, exitCode);
-        const string prefix = "MlNetDeep.Runtime.TorchRuntimeException: ";
+        const string prefix = "MlNetDeep.TorchRuntimeException: ";
         StringAssert.Contains(transcript, prefix);
         string message = transcript[(transcript.IndexOf(prefix, StringComparison.Ordinal) + prefix.Length)..].Split(" ---> ")[0];
         StringAssert.StartsWith(message, "TorchSharp's native library could not be loaded. The native loader says: ");
