@@ -1,8 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Xml.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using MlNetDeep.Build;
 
 namespace MlNetDeep.Tests.NativeLoading;
@@ -66,6 +69,8 @@ public sealed class ConsumerProjectTests
 
         Dotnet(app, "build", "--disable-build-servers");
         Assert.AreEqual("1", LastLine(Dotnet(app, "run", "--no-build")));
+        Assert.IsFalse(Directory.EnumerateDirectories(Path.Combine(app, "bin"), "DnnImageModels", SearchOption.AllDirectories).Any(),
+            "the ResNet18 ONNX files reach only applications that reference their package");
         // Publishing carries TorchSharp's file as it is (a content item from a referenced project cannot replace a
         // package asset there), but it must not fail on the two files for one path.
         Dotnet(app, "publish", "-c", "Debug", "-o", Path.Combine(_root, "publish"), "--disable-build-servers");
@@ -127,7 +132,62 @@ public sealed class ConsumerProjectTests
         Assert.DoesNotContain("doesn't contain a reference to", message, "not TorchSharp's misleading guess");
     }
 
-    private string WriteApp(string reference)
+    [TestMethod]
+    [TestCategory("Slow")]
+    public void AScoringOnlyAppScoresAnMlNetDeepModelAndPublishesWithoutTorchSharp()
+    {
+        File.Copy(Path.Combine(BuildLocations.RepositoryRoot, "NuGet.config"), Path.Combine(_root, "NuGet.config"));
+        var ml = new MLContext(seed: 1);
+        var data = TestData.KeyedBlobs(ml, 60, seed: 2);
+        using var model = ml.MulticlassClassification.Trainers.FeedForward(new FeedForwardOptions { NumberOfEpochs = 1, Seed = 1, HiddenLayerSizes = [4] }).Fit(data);
+        string modelPath = Path.Combine(_root, "model.zip");
+        ml.Model.Save(model, data.Schema, modelPath);
+        var features = data.GetColumn<float[]>("Features").First();
+        var expected = model.Transform(ml.Data.TakeRows(data, 1)).GetColumn<float[]>("Score").Single();
+        string scoring = Path.Combine(BuildLocations.RepositoryRoot, "Scoring", "MlNetDeep.Scoring.csproj");
+        string app = WriteProject($"<ProjectReference Include=\"{scoring}\" />", ScoringAppSource);
+
+        string published = Path.Combine(_root, "publish");
+        Dotnet(app, "publish", "-c", "Debug", "-o", published, "--disable-build-servers");
+        string scores = LastLine(Dotnet(published, "app.dll", modelPath, string.Join(' ', features.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+
+        CollectionAssert.AreEqual(expected, scores.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+        var torchFiles = Directory.EnumerateFileSystemEntries(published, "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f).Contains("torch", StringComparison.OrdinalIgnoreCase)).ToArray();
+        Assert.IsEmpty(torchFiles, "no TorchSharp or libtorch file: " + string.Join(", ", torchFiles));
+    }
+
+    // Loads the model.zip given as the first argument and prints the scores of the features given as the second.
+    private const string ScoringAppSource = """
+        using System.Globalization;
+        using System.Linq;
+        using Microsoft.ML;
+        using Microsoft.ML.Data;
+
+        var ml = new MLContext();
+        var model = ml.Model.Load(args[0], out _);
+        var features = args[1].Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var schema = SchemaDefinition.Create(typeof(Input));
+        schema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features.Length);
+        var engine = ml.Model.CreatePredictionEngine<Input, Output>(model, inputSchemaDefinition: schema);
+        System.Console.WriteLine(string.Join(' ', engine.Predict(new Input { Features = features }).Score.Select(s => s.ToString("R", CultureInfo.InvariantCulture))));
+
+        public sealed class Input
+        {
+            public float[] Features { get; set; } = [];
+        }
+
+        public sealed class Output
+        {
+            public float[] Score { get; set; } = [];
+        }
+
+        """;
+
+    private string WriteApp(string reference) =>
+        WriteProject($"{reference}\n    <PackageReference Include=\"{BuildLocations.TorchSharpBackendPackage}\" Version=\"{BuildLocations.TorchSharpBackendVersion}\" />", AppSource);
+
+    private string WriteProject(string references, string source)
     {
         string app = Path.Combine(_root, "app");
         Directory.CreateDirectory(app);
@@ -139,12 +199,11 @@ public sealed class ConsumerProjectTests
                 <TargetFramework>{targetFramework}</TargetFramework>
               </PropertyGroup>
               <ItemGroup>
-                {reference}
-                <PackageReference Include="{BuildLocations.TorchSharpBackendPackage}" Version="{BuildLocations.TorchSharpBackendVersion}" />
+                {references}
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(app, "Program.cs"), AppSource);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), source);
         return app;
     }
 
