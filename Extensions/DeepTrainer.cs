@@ -19,6 +19,8 @@ namespace MlNetDeep;
 /// </summary>
 public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
 {
+    private static readonly Lock SeededInitialization = new();
+
     private readonly NetworkArchitecture architecture;
     private readonly PredictionTask task;
     private readonly int environmentSeed;
@@ -131,13 +133,20 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         var device = Options.Device.Resolve();
         if (Options.NumberOfThreads is { } threads)
             set_num_threads(threads);
-        manual_seed(seed);
 
         var normalize = Options.NormalizeFeatures && initialNetwork is null && !columns.Features.IsTokenSequence;
         var settings = new DataSettings(Options.BatchSize, Options.ValidationFraction, Options.DataLoading, Options.ShuffleBufferSize, seed, normalize);
         using var data = TrainingData.Prepare(trainData, validationData, columns, task, settings, device, hooks.CancellationToken);
         var classes = task.ResolveClasses(columns.Label, data.ClassCount);
-        var (spec, network, ownsNetwork, layerGroups) = BuildNetwork(columns.Features, data, initialNetwork);
+        (NetworkSpec Spec, nn.Module<Tensor, Tensor> Network, bool Owned, IReadOnlyList<LayerGroup>? LayerGroups) built;
+        // Weight initialization draws from libtorch's one process-wide generator: seeding and building as one step keeps
+        // concurrent Fits reproducible (dropout draws from it during training too, so with dropout they are not bit-exact).
+        lock (SeededInitialization)
+        {
+            manual_seed(seed);
+            built = BuildNetwork(columns.Features, data, initialNetwork);
+        }
+        var (spec, network, ownsNetwork, layerGroups) = built;
         try
         {
             network.to(device);
