@@ -155,7 +155,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
             var onnxInput = ScoringChain.OnnxInputName(columns.Features);
             var outputColumns = OutputColumns.Of(Options);
             var scoring = ScoringChain.Build(new MLContext(seed), trained, columns.Features, task, classes, outputColumns, trainData);
-            return new DeepPredictionTransformer(scoring, trained, history, onnxInput, outputColumns);
+            return new DeepPredictionTransformer(scoring, trained, history, onnxInput, outputColumns, trainData.Schema[columns.Features.Name]);
         }
         finally
         {
