@@ -174,6 +174,27 @@ public sealed class TorchSharpOutputTests
     }
 
     [TestMethod]
+    public void DetectionDataSavedAsBinaryAndLoadedAgainEvaluatesTheSame()
+    {
+        // What a user does when ML.NET's TorchSharp model cannot run beside MlNetDeep: score elsewhere, save, evaluate here.
+        var path = Path.Combine(Path.GetTempPath(), $"mlnetdeep-detection-{Guid.NewGuid():N}.idv");
+        try
+        {
+            using (var file = File.Create(path))
+                Ml.Data.SaveAsBinary(TwoImages(), file);
+
+            var metrics = Ml.MulticlassClassification.EvaluateDetection(Ml.Data.LoadFromBinary(path));
+
+            Assert.AreEqual((51.0 / 101 + 0.5) / 2, metrics.MeanAveragePrecision, 1e-12);
+            CollectionAssert.AreEqual(Animals, metrics.PerClass.Select(c => c.Label).ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void TheHtmlReportNamesDetectionClasses()
     {
         var html = new EvaluationReport("Detection").AddDetection(Ml.MulticlassClassification.EvaluateDetection(TwoImages())).ToHtml();
