@@ -90,7 +90,7 @@ internal sealed class ClassVectorColumn
         if (registerKeyClasses && reader._keyGetter is not null)
         {
             if (reader._keyCount > 1_000_000)
-                throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' has a key of {reader._keyCount} values; an evaluation reads at most 1,000,000 classes.");
+                throw new ArgumentException($"Column '{column.Name}' has a key of {reader._keyCount} values; an evaluation reads at most 1,000,000 classes.", "data");
             for (uint key = 1; key <= reader._keyCount; key++)
                 reader.IndexOfKey(key);
         }

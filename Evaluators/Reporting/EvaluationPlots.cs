@@ -58,7 +58,8 @@ public static class EvaluationPlots
     {
         ArgumentNullException.ThrowIfNull(report);
         var classCount = report.ClassLabels.Count;
-        // Row 0 of a heat map is drawn at the top: the first true class heads the matrix, as in a printed table.
+        // ScottPlot draws cell (row, column) of a heat map centred on (column, classCount - 1 - row): the first true class
+        // heads the matrix, as in a printed table.
         var shares = new double[classCount, classCount];
         for (var truth = 0; truth < classCount; truth++)
         {
@@ -70,8 +71,6 @@ public static class EvaluationPlots
         var heatmap = plot.Add.Heatmap(shares);
         heatmap.Colormap = new ScottPlot.Colormaps.CustomInterpolated([Colors.White, new Color(107, 174, 214), new Color(8, 81, 156)]);
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
-        // The extent is measured between the centres of the corner cells: cell (row, column) is centred on (column, classCount - 1 - row).
-        heatmap.Extent = new CoordinateRect(0, classCount - 1, 0, classCount - 1);
         var colorBar = plot.Add.ColorBar(heatmap);
         colorBar.Axis.TickGenerator = UnitTicks(Percent);
 
@@ -251,7 +250,27 @@ public static class EvaluationPlots
 
     private static byte[] Render(Plot plot, int width, int height)
     {
-        plot.Font.Set(FontFamily.Value);
+        SetFont(plot, FontFamily.Value);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
+    /// <summary>
+    /// The font of every text of the plot, set label by label: ScottPlot's own <c>plot.Font.Set</c> also changes its
+    /// process-wide default font (the user's own plots included) and leaves text plottables and colour bars as they were.
+    /// </summary>
+    private static void SetFont(Plot plot, string family)
+    {
+        plot.Axes.Title.Label.FontName = family;
+        plot.Axes.Title.Label.Bold = false;
+        var axes = plot.Axes.GetAxes().Concat(plot.Axes.GetPanels().OfType<ScottPlot.Panels.ColorBar>().Select(bar => bar.Axis));
+        foreach (var axis in axes)
+        {
+            axis.Label.FontName = family;
+            axis.Label.Bold = false;
+            axis.TickLabelStyle.FontName = family;
+        }
+        plot.Legend.FontName = family;
+        foreach (var text in plot.GetPlottables().OfType<Text>())
+            text.LabelFontName = family;
     }
 }

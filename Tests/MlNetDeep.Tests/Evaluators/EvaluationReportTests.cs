@@ -130,6 +130,17 @@ public sealed partial class EvaluationReportTests
     }
 
     [TestMethod]
+    public void PlotsLeaveScottPlotsProcessWideDefaultFontAsItWas()
+    {
+        var before = ScottPlot.Fonts.Default;
+
+        EvaluationPlots.ConfusionMatrix(Multiclass());
+        EvaluationPlots.TrainingCurves(History);
+
+        Assert.AreEqual(before, ScottPlot.Fonts.Default);
+    }
+
+    [TestMethod]
     public void AnEmptyHistoryIsAClearError() =>
         Assert.AreEqual("history", Assert.ThrowsExactly<ArgumentException>(() => EvaluationPlots.TrainingCurves([])).ParamName);
 
