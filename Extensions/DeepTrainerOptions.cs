@@ -26,19 +26,6 @@ public enum OptimizerKind
     AdamW,
 }
 
-/// <summary>Which number of the epoch history a callback watches.</summary>
-public enum MonitoredMetric
-{
-    /// <summary>The loss on the validation data (lower is better).</summary>
-    ValidationLoss,
-
-    /// <summary>The task's validation metric: accuracy for classification (higher is better), RMSE for regression (lower is better).</summary>
-    ValidationMetric,
-
-    /// <summary>The mean training loss of the epoch (lower is better); needs no validation data.</summary>
-    TrainLoss,
-}
-
 /// <summary>Stops training when the monitored number stops improving, and by default returns the best epoch's weights.</summary>
 public sealed class EarlyStoppingOptions
 {

@@ -5,10 +5,10 @@ using Microsoft.ML.Data;
 using MlNetDeep;
 
 // Times the classification reports on 1,000,000 scored rows held in memory and writes the figures as JSON.
-// Usage: dotnet run -c Release --project Evaluators/Timing [-- --rows <n>] [--runs <n>] [--output <path>]
+// Usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Evaluators.Timing [-- --rows <n>] [--runs <n>] [--output <path>]
 var rows = 1_000_000;
 var runs = 5;
-var output = Path.Combine("Evaluators", "Timing", "results", "classification-report-1m.json");
+var output = Path.Combine("Benchmarks", "results", "classification-report-1m.json");
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -36,6 +36,7 @@ var random = new Random(1);
 var multiclass = ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(_ => MulticlassRow.Draw(random, ClassCount)).ToArray());
 var binary = ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(_ => BinaryRow.Draw(random)).ToArray());
 
+var loadAverageBefore = LoadAverage();
 long multiclassRows = 0, binaryRows = 0;
 var multiclassSeconds = Time(() => multiclassRows = ml.MulticlassClassification.EvaluateReport(multiclass).RowCount);
 var binarySeconds = Time(() => binaryRows = ml.BinaryClassification.EvaluateReport(binary).RowCount);
@@ -44,7 +45,7 @@ var mlNetSeconds = Time(() => ml.MulticlassClassification.Evaluate(multiclass));
 var result = new
 {
     date = DateTime.UtcNow.ToString("yyyy-MM-dd"),
-    command = "dotnet run -c Release --project Evaluators/Timing",
+    command = "dotnet run -c Release --project Benchmarks/MlNetDeep.Evaluators.Timing",
     rows,
     classes = ClassCount,
     data = "LoadFromEnumerable over an in-memory array of scored rows (multiclass: Label key, Score vector of 10, PredictedLabel key; binary: Boolean Label, Score, Probability, PredictedLabel)",
@@ -54,7 +55,13 @@ var result = new
     binaryReport = Summary(binarySeconds),
     binaryRowsEvaluated = binaryRows,
     mlNetMulticlassEvaluate = Summary(mlNetSeconds),
-    machine = new { Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, framework = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, loadAverage = LoadAverage() },
+    machine = new
+    {
+        Environment.ProcessorCount, cpu = CpuInfo("model name"), simd = SimdFlags(),
+        os = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+        framework = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+        loadAverageBefore, loadAverageAfter = LoadAverage(),
+    },
 };
 var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
@@ -81,6 +88,18 @@ static object Summary(double[] seconds)
 }
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
+
+static string CpuInfo(string key) => File.Exists("/proc/cpuinfo")
+    ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
+    : "unknown";
+
+// The vector instruction sets the figures depend on, as /proc/cpuinfo names them.
+static string[] SimdFlags()
+{
+    string[] relevant = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni"];
+    var flags = CpuInfo("flags").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+    return relevant.Where(flags.Contains).ToArray();
+}
 
 internal sealed class MulticlassRow
 {

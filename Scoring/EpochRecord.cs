@@ -41,3 +41,16 @@ public sealed record EpochRecord
         (ValidationLoss is { } vl ? $", validation loss {vl:G5}, {MetricName} {ValidationMetric:G5}" : "") +
         $", lr {LearningRate:G3}, {Seconds:F2} s";
 }
+
+/// <summary>Which number of the epoch history a callback watches.</summary>
+public enum MonitoredMetric
+{
+    /// <summary>The loss on the validation data (lower is better).</summary>
+    ValidationLoss,
+
+    /// <summary>The task's validation metric: accuracy for classification (higher is better), RMSE for regression (lower is better).</summary>
+    ValidationMetric,
+
+    /// <summary>The mean training loss of the epoch (lower is better); needs no validation data.</summary>
+    TrainLoss,
+}
