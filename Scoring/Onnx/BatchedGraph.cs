@@ -97,6 +97,10 @@ internal sealed class BatchedGraph
                 return Fail($"its output '{output.Name}' holds {elementType}, not floats or int64s", out reason);
             outputs.Add(new BatchedOutput(output.Name, elementType, perExample));
         }
+        // The Unsqueeze's axes and the replaced Reshape shapes are no longer read.
+        var read = graph.Node.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        foreach (var unused in graph.Initializer.Where(t => !read.Contains(t.Name)).ToArray())
+            graph.Initializer.Remove(unused);
         var inputSize = (int)dims.Skip(1).Aggregate(1L, (size, d) => size * d.DimValue);
         return new BatchedGraph(model.ToByteArray(), input.Name, inputSize, outputs);
     }
