@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.ML;
 
 namespace MlNetDeep.Serving;
@@ -41,9 +42,11 @@ public interface IBatchScorerFactory
 
 /// <summary>
 /// The batch scorer for any ML.NET model: the batch becomes an in-memory <see cref="IDataView"/>, goes through
-/// <c>model.Transform</c> and is read back in order. It saves per-row engine hand-offs but not per-row work: ML.NET's
-/// transforms (OnnxTransformer included) still compute row by row, so the gain over pooled prediction engines is small or
-/// negative (README, Serving figures); a scorer that runs the network once per batch plugs in through <see cref="IBatchScorerFactory"/>.
+/// <c>model.Transform</c> and is read back in order. The data view and its transformed view are built once and reused for
+/// every batch (one per concurrent batch), so a batch costs one cursor over the chain. It saves per-row engine hand-offs
+/// but not per-row work: ML.NET's transforms (OnnxTransformer included) still compute row by row, so its gain over pooled
+/// prediction engines is small or negative (README, Serving figures); a scorer that runs the network once per batch plugs
+/// in through <see cref="IBatchScorerFactory"/>.
 /// </summary>
 /// <typeparam name="TData">The input row class.</typeparam>
 /// <typeparam name="TPrediction">The prediction row class.</typeparam>
@@ -53,6 +56,7 @@ public sealed class TransformBatchScorer<TData, TPrediction> : IBatchScorer<TDat
 {
     private readonly MLContext mlContext;
     private readonly ITransformer model;
+    private readonly ConcurrentBag<PreparedView> views = [];
 
     /// <summary>Creates a scorer over <paramref name="model"/>.</summary>
     /// <param name="mlContext">The context to build the data view with.</param>
@@ -67,18 +71,51 @@ public sealed class TransformBatchScorer<TData, TPrediction> : IBatchScorer<TDat
     public TPrediction[] Score(IReadOnlyList<TData> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var scored = model.Transform(mlContext.Data.LoadFromEnumerable(inputs));
-        var predictions = new TPrediction[inputs.Count];
-        var i = 0;
-        foreach (var prediction in mlContext.Data.CreateEnumerable<TPrediction>(scored, reuseRowObject: false, ignoreMissingColumns: true))
-            predictions[i++] = prediction;
-        if (i != inputs.Count)
-            throw new InvalidOperationException($"The model returned {i} rows for a batch of {inputs.Count}.");
-        return predictions;
+        if (!views.TryTake(out var view))
+            view = new PreparedView(mlContext, model);
+        try
+        {
+            view.Batch.Items = inputs;
+            var predictions = new TPrediction[inputs.Count];
+            var i = 0;
+            foreach (var prediction in mlContext.Data.CreateEnumerable<TPrediction>(view.Scored, reuseRowObject: false, ignoreMissingColumns: true))
+                predictions[i++] = prediction;
+            if (i != inputs.Count)
+                throw new InvalidOperationException($"The model returned {i} rows for a batch of {inputs.Count}.");
+            return predictions;
+        }
+        finally
+        {
+            view.Batch.Items = [];
+            views.Add(view);
+        }
     }
 
     /// <summary>Nothing to release: the model belongs to the pool.</summary>
     public void Dispose()
     {
+    }
+
+    /// <summary>The rows of the batch being scored; the data view reads them anew each time a cursor opens.</summary>
+    private sealed class BatchRows : IEnumerable<TData>
+    {
+        public IReadOnlyList<TData> Items { get; set; } = [];
+
+        public IEnumerator<TData> GetEnumerator() => Items.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>An input view over <see cref="BatchRows"/> and the model's output view over it, built once.</summary>
+    private sealed class PreparedView
+    {
+        public PreparedView(MLContext mlContext, ITransformer model)
+        {
+            Scored = model.Transform(mlContext.Data.LoadFromEnumerable(Batch));
+        }
+
+        public BatchRows Batch { get; } = new();
+
+        public IDataView Scored { get; }
     }
 }
