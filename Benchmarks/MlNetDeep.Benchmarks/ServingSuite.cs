@@ -76,7 +76,7 @@ internal static class ServingSuite
             {
                 Console.WriteLine("Pool overhead (MLP) ...");
                 overhead.Add(ServingInProcess.PoolOverhead("MLP", models.Mlp, items));
-                overhead.Add(ServingInProcess.PoolOverhead("CNN", models.Cnn, items, callsPerRound: 500));
+                overhead.Add(ServingInProcess.PoolOverhead("CNN", models.Cnn, items, callsPerRound: 300));
                 foreach (var (name, path) in new[] { ("MLP", models.Mlp), ("CNN", models.Cnn) })
                 {
                     foreach (var size in new[] { 16, 64 })

@@ -6,6 +6,8 @@ namespace MlNetDeep.Serving;
 /// Gathers concurrent prediction requests of one model into batches: each worker waits for a request, takes every request
 /// queued behind it up to the batch size, optionally waits up to the delay for more, and scores them as one batch. A batch
 /// of one goes through a pooled engine, larger ones through the model's <see cref="IBatchScorer{TData, TPrediction}"/>.
+/// Without a delay, a request that finds the queue empty is scored at once on its caller's thread (one such caller at a
+/// time), so batching costs no thread hops at low load; under load the queue fills and batches form.
 /// </summary>
 internal sealed class DynamicBatcher<TData, TPrediction> : IDisposable
     where TData : class
@@ -17,6 +19,7 @@ internal sealed class DynamicBatcher<TData, TPrediction> : IDisposable
     private readonly TimeSpan maximumDelay;
     private readonly Channel<PendingPrediction> queue;
     private readonly Task[] workers;
+    private int scoringInline;
 
     public DynamicBatcher(ServedModel<TData, TPrediction> model, DynamicBatchingOptions options, ServingMetrics metrics)
     {
@@ -26,20 +29,37 @@ internal sealed class DynamicBatcher<TData, TPrediction> : IDisposable
         maximumDelay = options.MaximumDelay;
         queue = Channel.CreateUnbounded<PendingPrediction>(new UnboundedChannelOptions
         {
-            SingleReader = options.MaximumConcurrentBatches == 1,
+            // Not single-reader even with one worker: only the multi-reader channel can count its items (Enqueue reads the count).
+            SingleReader = false,
             SingleWriter = false,
         });
         workers = Enumerable.Range(0, options.MaximumConcurrentBatches).Select(_ => Task.Run(RunAsync)).ToArray();
     }
 
-    public Task<TPrediction> Enqueue(TData example, CancellationToken cancellationToken)
+    public ValueTask<TPrediction> Enqueue(TData example, CancellationToken cancellationToken)
     {
+        // Nothing queued and nobody scoring inline: score on the caller's thread, saving two thread hops at low load.
+        if (maximumDelay == TimeSpan.Zero && queue.Reader.Count == 0 && Interlocked.CompareExchange(ref scoringInline, 1, 0) == 0)
+        {
+            try
+            {
+                return new ValueTask<TPrediction>(ScoreInline(example));
+            }
+            catch (Exception e)
+            {
+                return ValueTask.FromException<TPrediction>(e);
+            }
+            finally
+            {
+                Volatile.Write(ref scoringInline, 0);
+            }
+        }
         var pending = new PendingPrediction(example, metrics.Start());
         if (cancellationToken.CanBeCanceled)
             pending.Cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((PendingPrediction)state!).TrySetCanceled(token), pending);
         if (!queue.Writer.TryWrite(pending))
             pending.TrySetException(new ObjectDisposedException(nameof(PredictionEnginePool<TData, TPrediction>)));
-        return pending.Task;
+        return new ValueTask<TPrediction>(pending.Task);
     }
 
     public void Dispose()
@@ -60,6 +80,28 @@ internal sealed class DynamicBatcher<TData, TPrediction> : IDisposable
             if (batch.Count > 0)
                 Score(batch);
             batch.Clear();
+        }
+    }
+
+    private TPrediction ScoreInline(TData example)
+    {
+        var start = metrics.Start();
+        metrics.Batched(model.Tag, 1);
+        var generation = model.Acquire();
+        try
+        {
+            var prediction = generation.Predict(example);
+            metrics.Predicted(model.Tag, start);
+            return prediction;
+        }
+        catch
+        {
+            metrics.Failed(model.Tag);
+            throw;
+        }
+        finally
+        {
+            generation.Release();
         }
     }
 

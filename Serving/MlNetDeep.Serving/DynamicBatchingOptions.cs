@@ -5,8 +5,9 @@ namespace MlNetDeep.Serving;
 /// <see cref="MaximumBatchSize"/> requests or its first request has waited <see cref="MaximumDelay"/>, whichever comes first.
 /// </summary>
 /// <remarks>
-/// With <see cref="MaximumDelay"/> zero (the default) nothing waits on purpose: each scorer takes whatever requests queued up
-/// while it was busy, so a lone request is scored at once and batches grow with the load. A delay trades latency for larger
+/// With <see cref="MaximumDelay"/> zero (the default) nothing waits on purpose: a request that finds the queue empty is
+/// scored at once on its caller's thread, and each batch worker takes whatever requests queued up while it was busy, so
+/// batches grow with the load. A delay trades latency for larger
 /// batches, which pays only when the batch scorer is much faster per row at larger batches.
 /// </remarks>
 public sealed class DynamicBatchingOptions

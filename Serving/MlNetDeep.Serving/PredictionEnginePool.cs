@@ -121,7 +121,7 @@ public sealed class PredictionEnginePool<TData, TPrediction> : IDisposable
             ArgumentNullException.ThrowIfNull(example);
             var model = Find(modelName);
             return model.Batcher is { } batcher
-                ? new ValueTask<TPrediction>(batcher.Enqueue(example, cancellationToken))
+                ? batcher.Enqueue(example, cancellationToken)
                 : new ValueTask<TPrediction>(Predict(modelName, example));
         }
         catch (Exception e)

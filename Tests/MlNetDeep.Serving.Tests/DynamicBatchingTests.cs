@@ -74,6 +74,17 @@ public sealed class DynamicBatchingTests
     }
 
     [TestMethod]
+    public async Task WithoutADelayALoneRequestIsScoredAtOnceOnTheCallersThread()
+    {
+        using var metrics = new RecordedMetrics("lone");
+        using var services = Pools.Create(p => p.FromFile("lone", FeedForwardA).WithDynamicBatching());
+        var pending = services.Pool().PredictAsync("lone", Probes[4]);
+        Assert.IsTrue(pending.IsCompletedSuccessfully);
+        Assert.IsTrue(Same(Expected(FeedForwardA)[4], await pending));
+        CollectionAssert.AreEqual(new[] { 1.0 }, metrics.Values(ServingMetrics.BatchSize).ToArray());
+    }
+
+    [TestMethod]
     public async Task WithoutBatchingPredictAsyncScoresAtOnce()
     {
         using var services = Pools.Create(p => p.FromFile(FeedForwardA));
