@@ -8,7 +8,7 @@ namespace WebApi;
 public sealed class ClassLabelCache
 {
     private static readonly DataViewSchema InputSchema = new MLContext().Data.LoadFromEnumerable(Array.Empty<ModelInput>()).Schema;
-    private (ITransformer Model, string[] Labels)? cached;
+    private Entry? cached;
 
     /// <summary>The response for <paramref name="output"/>, with each class's probability under its name.</summary>
     public PredictResponse Respond(PredictionEnginePool<ModelInput, ModelOutput> pool, ModelOutput output)
@@ -23,10 +23,13 @@ public sealed class ClassLabelCache
     private string[] Labels(PredictionEnginePool<ModelInput, ModelOutput> pool)
     {
         var model = pool.GetModel();
-        if (cached is { } known && ReferenceEquals(known.Model, model))
+        if (Volatile.Read(ref cached) is { } known && ReferenceEquals(known.Model, model))
             return known.Labels;
         var labels = model.GetOutputSchema(InputSchema).GetClassLabels();
-        cached = (model, labels);
+        Volatile.Write(ref cached, new Entry(model, labels));
         return labels;
     }
+
+    /// <summary>One object, so that concurrent requests never see one version's model with another's labels.</summary>
+    private sealed record Entry(ITransformer Model, string[] Labels);
 }
