@@ -258,7 +258,7 @@ public sealed class BatchScoringTests
         };
     }
 
-    private sealed class FloatTolerance(float tolerance) : System.Collections.IComparer
+    internal sealed class FloatTolerance(float tolerance) : System.Collections.IComparer
     {
         public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
     }
