@@ -9,6 +9,14 @@ internal static class StructuredPruning
     {
         options.Validate();
         var groups = Select(network.Spec, options.Layers);
+        if (options.Criterion == PruningCriterion.BatchNormScale && options.Layers is null)
+        {
+            // Network slimming narrows what batch normalization follows; other groups are left as they are.
+            groups = groups.Where(g => g.BatchNormScale is not null).ToList();
+            if (groups.Count == 0)
+                throw new ArgumentException("Option Criterion is BatchNormScale, but no unit group of the network has batch normalization after it; use L1Norm or L2Norm.",
+                    nameof(StructuredPruningOptions.Criterion));
+        }
         var scores = groups.Select(g => Scores(g, network.Weights, options.Criterion, normalizePerWeight: options.Scope == PruningScope.Global)).ToArray();
         var keep = options.Scope == PruningScope.PerLayer
             ? scores.Select(s => KeepBest(s, s.Length - (int)Math.Round(options.Fraction * s.Length))).ToArray()

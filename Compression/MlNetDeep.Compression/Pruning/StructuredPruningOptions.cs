@@ -42,7 +42,8 @@ public sealed class StructuredPruningOptions : CompressionOptions
     /// <summary>
     /// The unit groups to narrow, by name: a layer number for a fully connected layer's neurons or a convolution's output
     /// channels (e.g. "2"), "{layer}.heads" and "{layer}.feedforward" for a Transformer block; null for every group that
-    /// can be narrowed (all but the output layer). <see cref="NetworkReport"/> lists them. Default null.
+    /// can be narrowed (all but the output layer; with <see cref="PruningCriterion.BatchNormScale"/>, every group followed by batch
+    /// normalization). <see cref="NetworkReport"/> lists them. Default null.
     /// </summary>
     public IReadOnlyList<string>? Layers { get; set; }
 
