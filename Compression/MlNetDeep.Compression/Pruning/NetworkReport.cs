@@ -23,8 +23,9 @@ public sealed record LayerReport(string Name, string Kind, string OutputShape, l
 /// </summary>
 public sealed class NetworkReport
 {
-    private NetworkReport(IReadOnlyList<LayerReport> layers, IReadOnlyList<string> prunableWeights, IReadOnlyList<string> unitGroups)
+    private NetworkReport(IReadOnlyList<LayerReport> layers, IReadOnlyList<string> prunableWeights, IReadOnlyList<string> unitGroups, double sparsity)
     {
+        Sparsity = sparsity;
         Layers = layers;
         PrunableWeights = prunableWeights;
         UnitGroups = unitGroups;
@@ -38,6 +39,9 @@ public sealed class NetworkReport
 
     /// <summary>The unit groups structured pruning can narrow, as "name: description".</summary>
     public IReadOnlyList<string> UnitGroups { get; }
+
+    /// <summary>The fraction of zeros among all weight matrices and kernels (what pruning and sparse training act on).</summary>
+    public double Sparsity { get; }
 
     /// <summary>Values stored, over all layers.</summary>
     public long Parameters => Layers.Sum(l => l.Parameters);
@@ -73,7 +77,9 @@ public sealed class NetworkReport
         }
         var prunable = network.Weights.Where(w => Compression.PrunableWeights.IsPrunable(w.Key, w.Value.Shape)).Select(w => w.Key).OrderBy(n => n, LayerOrder.Instance).ToList();
         var groups = Compression.UnitGroups.Find(network.Spec).Select(g => $"{g.Name}: {g.Description}").ToList();
-        return new NetworkReport(layers, prunable, groups);
+        var prunableValues = prunable.Select(n => network.Weights[n]).ToList();
+        var sparsity = prunableValues.Count == 0 ? 0 : 1 - (double)prunableValues.Sum(NonZero) / prunableValues.Sum(w => (long)w.Values.Length);
+        return new NetworkReport(layers, prunable, groups, sparsity);
     }
 
     /// <summary>The report as a text table.</summary>
