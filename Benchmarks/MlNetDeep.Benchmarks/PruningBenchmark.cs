@@ -93,11 +93,13 @@ internal static class PruningBenchmark
         if (network == "mlp")
             return ml.MulticlassClassification.Trainers.FeedForward(new FeedForwardOptions
             {
-                HiddenLayerSizes = [256, 128], DropoutRate = 0, NumberOfEpochs = epochs, Seed = seed, BatchSize = settings.BatchSize,                 LearningRateSchedule = null, EarlyStopping = null, ValidationFraction = 0, NumberOfThreads = settings.Threads,
+                HiddenLayerSizes = [256, 128], DropoutRate = 0, NumberOfEpochs = epochs, Seed = seed, BatchSize = settings.BatchSize, LearningRateSchedule = null,
+                 EarlyStopping = null, ValidationFraction = 0, NumberOfThreads = settings.Threads,
             });
         return ml.MulticlassClassification.Trainers.ConvolutionalNetwork(new ConvolutionalNetworkOptions
         {
-            NumberOfEpochs = epochs, Seed = seed, BatchSize = settings.BatchSize,             LearningRateSchedule = null, EarlyStopping = null, ValidationFraction = 0, NumberOfThreads = settings.Threads,
+            NumberOfEpochs = epochs, Seed = seed, BatchSize = settings.BatchSize, LearningRateSchedule = null,
+             EarlyStopping = null, ValidationFraction = 0, NumberOfThreads = settings.Threads,
         });
     }
 
