@@ -49,6 +49,9 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
     /// <summary>The options (hyperparameters) this trainer was created with.</summary>
     public DeepTrainerOptions Options { get; }
 
+    /// <summary>What the trainer's network predicts (for trainers built on this one, such as distillation).</summary>
+    internal PredictionTask Task => task;
+
     /// <summary>The same trainer, reporting every epoch's record to <paramref name="progress"/>.</summary>
     public DeepTrainer WithProgress(IProgress<EpochRecord> progress)
     {

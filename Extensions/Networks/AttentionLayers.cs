@@ -65,23 +65,26 @@ public sealed record SequenceLayerNormLayer(long Dimensions) : LayerSpec
 /// One Transformer encoder block (pre-normalization): <c>h = x + Dropout(SelfAttention(LayerNorm(x)))</c>, then
 /// <c>h + Dropout(W₂ Dropout(GELU(W₁ LayerNorm(h))))</c>. Self-attention has <paramref name="Heads"/> heads with explicit
 /// query, key and value projections of <paramref name="Dimensions"/> split across the heads, an output projection, and
-/// ignores padded steps.
+/// ignores padded steps. The heads together span <paramref name="AttentionSize"/> features (null: <paramref name="Dimensions"/>;
+/// smaller once heads are pruned away, each head keeping its size).
 /// </summary>
-public sealed record TransformerEncoderLayer(long Dimensions, long Heads, long FeedForwardSize, double Dropout = 0.1) : LayerSpec
+public sealed record TransformerEncoderLayer(long Dimensions, long Heads, long FeedForwardSize, double Dropout = 0.1, long? AttentionSize = null) : LayerSpec
 {
+    internal long HeadsSize => AttentionSize ?? Dimensions;
+
     internal override nn.Module<Tensor, Tensor> CreateModule() => new TransformerEncoderModule(this);
 
     internal override long[] OutputShape(long[] inputShape)
     {
         SequenceLayers.RequireSequence(inputShape, Dimensions, $"Transformer encoder ({Dimensions})");
-        if (Heads < 1 || Dimensions % Heads != 0)
-            throw new InvalidOperationException($"Transformer encoder: {Dimensions} dimensions do not split into {Heads} heads.");
+        if (Heads < 1 || HeadsSize % Heads != 0)
+            throw new InvalidOperationException($"Transformer encoder: {HeadsSize} attention features do not split into {Heads} heads.");
         return inputShape;
     }
 
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
     {
-        var attention = AttentionOnnx.SelfAttention(graph, AttentionOnnx.LayerNorm(graph, input, weightPrefix + "norm1."), weightPrefix + "attention.", Dimensions, Heads);
+        var attention = AttentionOnnx.SelfAttention(graph, AttentionOnnx.LayerNorm(graph, input, weightPrefix + "norm1."), weightPrefix + "attention.", HeadsSize, Heads);
         var h = graph.Node("Add", [input, attention]);
         var hidden = SequenceLayers.EmitLinear(graph, AttentionOnnx.LayerNorm(graph, h, weightPrefix + "norm2."), weightPrefix + "feedforward1.");
         var activated = new ActivationLayer(ActivationKind.Gelu).EmitOnnx(graph, hidden, weightPrefix);
@@ -96,10 +99,10 @@ internal static class AttentionOnnx
         graph.Node("LayerNormalization", [input, graph.Initializer(prefix + "weight"), graph.Initializer(prefix + "bias")],
             OnnxGraph.Attribute("axis", -1L), OnnxGraph.Attribute("epsilon", 1e-5f));
 
-    /// <summary>Multi-head self-attention as MatMul and Softmax (no padding within one example, so no mask).</summary>
-    public static string SelfAttention(OnnxGraph graph, string input, string prefix, long dimensions, long heads)
+    /// <summary>Multi-head self-attention as MatMul and Softmax (no padding within one example, so no mask); the heads span <paramref name="attentionSize"/> features.</summary>
+    public static string SelfAttention(OnnxGraph graph, string input, string prefix, long attentionSize, long heads)
     {
-        var headSize = dimensions / heads;
+        var headSize = attentionSize / heads;
         string Heads(string projection, long[] perm) => graph.Node("Transpose",
             [graph.Node("Reshape", [SequenceLayers.EmitLinear(graph, input, prefix + projection + "."), graph.Constant(0, 0, heads, headSize)])],
             OnnxGraph.Attribute("perm", perm));
@@ -109,6 +112,6 @@ internal static class AttentionOnnx
         var scores = graph.Node("Mul", [graph.Node("MatMul", [query, keyTransposed]), graph.Constant(1f / MathF.Sqrt(headSize))]);
         var weights = graph.Node("Softmax", [scores], OnnxGraph.Attribute("axis", -1L));
         var context = graph.Node("Transpose", [graph.Node("MatMul", [weights, value])], OnnxGraph.Attribute("perm", [0L, 2, 1, 3]));
-        return SequenceLayers.EmitLinear(graph, graph.Node("Reshape", [context, graph.Constant(0, 0, dimensions)]), prefix + "output.");
+        return SequenceLayers.EmitLinear(graph, graph.Node("Reshape", [context, graph.Constant(0, 0, attentionSize)]), prefix + "output.");
     }
 }

@@ -53,13 +53,14 @@ internal sealed class MultiHeadSelfAttentionModule : nn.Module<Tensor, Tensor>
     private readonly Linear query, key, value, output;
     private readonly long heads;
 
-    public MultiHeadSelfAttentionModule(long dimensions, long heads) : base("MultiHeadSelfAttention")
+    public MultiHeadSelfAttentionModule(long dimensions, long heads, long? attentionSize = null) : base("MultiHeadSelfAttention")
     {
         this.heads = heads;
-        query = nn.Linear(dimensions, dimensions);
-        key = nn.Linear(dimensions, dimensions);
-        value = nn.Linear(dimensions, dimensions);
-        output = nn.Linear(dimensions, dimensions);
+        var size = attentionSize ?? dimensions;
+        query = nn.Linear(dimensions, size);
+        key = nn.Linear(dimensions, size);
+        value = nn.Linear(dimensions, size);
+        output = nn.Linear(size, dimensions);
         RegisterComponents();
     }
 
@@ -67,9 +68,9 @@ internal sealed class MultiHeadSelfAttentionModule : nn.Module<Tensor, Tensor>
 
     public Tensor Attend(Tensor input, Tensor? mask)
     {
-        var (batch, steps, dimensions) = (input.shape[0], input.shape[1], input.shape[2]);
+        var (batch, steps) = (input.shape[0], input.shape[1]);
         var weights = AttentionWeights(input, mask);
-        var context = weights.matmul(SplitHeads(value.forward(input))).transpose(1, 2).reshape(batch, steps, dimensions);
+        var context = weights.matmul(SplitHeads(value.forward(input))).transpose(1, 2).reshape(batch, steps, -1);
         return output.forward(context);
     }
 
@@ -98,7 +99,7 @@ internal sealed class TransformerEncoderModule : nn.Module<Tensor, Tensor>, ISeq
 
     public TransformerEncoderModule(TransformerEncoderLayer spec) : base("TransformerEncoder")
     {
-        attention = new MultiHeadSelfAttentionModule(spec.Dimensions, spec.Heads);
+        attention = new MultiHeadSelfAttentionModule(spec.Dimensions, spec.Heads, spec.AttentionSize);
         norm1 = nn.LayerNorm(spec.Dimensions);
         norm2 = nn.LayerNorm(spec.Dimensions);
         feedforward1 = nn.Linear(spec.Dimensions, spec.FeedForwardSize);

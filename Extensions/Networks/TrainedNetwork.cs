@@ -110,6 +110,7 @@ public sealed class TrainedNetwork
         var weights = model.Graph.Initializer
             .Where(t => t.DataType == (int)TensorProto.Types.DataType.Float && !t.Name.StartsWith("const_", StringComparison.Ordinal))
             .ToDictionary(t => t.Name, t => new WeightTensor(t.Dims.ToArray(), ReadFloats(t)), StringComparer.Ordinal);
+        SparseWeightEncoding.Decode(model.Graph, weights);
         return new TrainedNetwork(spec, weights, PredictionTask.FromId(taskId), int.Parse(metadata[ClassCountKey], CultureInfo.InvariantCulture));
     }
 

@@ -18,12 +18,19 @@ internal sealed class OnnxGraph
 
     public OnnxGraph(IReadOnlyDictionary<string, WeightTensor> weights) => this.weights = weights;
 
-    /// <summary>Adds the named network weight as an initializer (once) and returns its name.</summary>
+    /// <summary>
+    /// Adds the named network weight as an initializer (once) and returns its name; a weight that is mostly zeros is
+    /// stored compactly and expanded by constant nodes (<see cref="SparseWeightEncoding"/>).
+    /// </summary>
     public string Initializer(string weightName)
     {
         if (!weights.TryGetValue(weightName, out var weight))
             throw new InvalidOperationException($"The network has no weight '{weightName}' to export.");
-        if (initializers.Add(weightName))
+        if (!initializers.Add(weightName))
+            return weightName;
+        if (SparseWeightEncoding.Encode(weight.Values) is { } sparse)
+            SparseWeightEncoding.Emit(graph, weightName, weight.Shape, sparse, NewName);
+        else
             graph.Initializer.Add(FloatTensor(weightName, weight.Shape, weight.Values));
         return weightName;
     }

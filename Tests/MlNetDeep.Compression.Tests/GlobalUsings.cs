@@ -1,0 +1,2 @@
+global using Microsoft.ML.Data;
+global using MlNetDeep.Networks;
