@@ -37,7 +37,13 @@ public sealed class SearchCoordinator
     private readonly SearchMetric metric;
 
     /// <summary>A coordinator for <paramref name="definition"/>; resumes the trial table in the options' folder when there is one.</summary>
-    public SearchCoordinator(SearchDefinition definition)
+    /// <param name="definition">The search.</param>
+    /// <param name="requeueRunningTrials">
+    /// Whether trials the table shows running are handed out again at once (true: the process that ran them is gone), or
+    /// only once their workers stay silent for a lease timeout (false: a coordinator moved to another machine while the
+    /// workers live on).
+    /// </param>
+    public SearchCoordinator(SearchDefinition definition, bool requeueRunningTrials = true)
     {
         ArgumentNullException.ThrowIfNull(definition);
         definition.Validate();
@@ -47,7 +53,12 @@ public sealed class SearchCoordinator
         description = $"{definition.DescribeSpace()} | sampler {options.Sampler.Name} | scheduler {options.Scheduler.Describe()} | seed {options.Seed}";
         trials = options.Folder is null ? [] : TrialTable.Load(options.Folder, description, metric.Name, definition.Space);
         foreach (var trial in trials.Where(t => t.State == TrialState.Running).OrderBy(t => t.Number))
-            requeued.Enqueue(trial.Number);
+        {
+            if (requeueRunningTrials)
+                requeued.Enqueue(trial.Number);
+            else
+                lastSeen[trial.Number] = DateTime.UtcNow;
+        }
     }
 
     /// <summary>The error that aborted the search (a configuration the task cannot satisfy), or null.</summary>
@@ -224,7 +235,7 @@ public sealed class SearchCoordinator
         {
             var now = DateTime.UtcNow;
             var silent = trials.Where(t => t.State == TrialState.Running && !requeued.Contains(t.Number)
-                && now - lastSeen.GetValueOrDefault(t.Number, t.StartedUtc) > timeout).Select(t => t.Number).ToArray();
+                && now - lastSeen.GetValueOrDefault(t.Number, now) > timeout).Select(t => t.Number).ToArray();
             foreach (var number in silent)
             {
                 trials[number].Worker = null;
