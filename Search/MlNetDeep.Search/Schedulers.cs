@@ -1,0 +1,130 @@
+namespace MlNetDeep.Search;
+
+/// <summary>
+/// Decides after each epoch whether a trial goes on (epochs are the resource). A scheduler reads only the trial table,
+/// so its decisions survive a restart of the search and need no state of their own.
+/// </summary>
+public abstract class TrialScheduler
+{
+    /// <summary>Why <paramref name="trial"/> should stop after its latest epoch, or null to let it continue.</summary>
+    /// <param name="trial">The trial, with its latest epoch already in <see cref="TrialRecord.Epochs"/>.</param>
+    /// <param name="trials">All trials so far (the one deciding included).</param>
+    /// <param name="maximize">Whether a higher metric is better.</param>
+    public abstract string? ShouldStop(TrialRecord trial, IReadOnlyList<TrialRecord> trials, bool maximize);
+
+    /// <summary>A short description for the trial table and reports.</summary>
+    public virtual string Describe() => GetType().Name;
+
+    /// <summary>Checks the settings.</summary>
+    public virtual void Validate() { }
+}
+
+/// <summary>Never stops a trial: every trial trains until its own end (plain random or quasi-random search).</summary>
+public sealed class NoStopping : TrialScheduler
+{
+    /// <inheritdoc />
+    public override string? ShouldStop(TrialRecord trial, IReadOnlyList<TrialRecord> trials, bool maximize) => null;
+}
+
+/// <summary>
+/// Asynchronous successive halving (ASHA, Li et al. 2020), the stopping form Ray Tune and Optuna use: rungs at
+/// <see cref="MinEpochs"/> × <see cref="ReductionFactor"/>^k epochs; a trial reaching a rung goes on only when its
+/// metric is in the top 1/η of all values recorded at that rung so far. Nothing waits for a full bracket, so workers
+/// never idle.
+/// </summary>
+public sealed class AshaScheduler : TrialScheduler
+{
+    /// <summary>Epochs every trial gets before it can be stopped (the first rung). Default 1.</summary>
+    public int MinEpochs { get; init; } = 1;
+
+    /// <summary>η: a rung keeps the best 1/η of its trials. Default 3.</summary>
+    public double ReductionFactor { get; init; } = 3;
+
+    /// <inheritdoc />
+    public override string? ShouldStop(TrialRecord trial, IReadOnlyList<TrialRecord> trials, bool maximize)
+    {
+        var epoch = trial.Epochs[^1].Epoch;
+        if (!IsRung(epoch))
+            return null;
+        var value = trial.Epochs[^1].Value;
+        var others = trials.Where(t => t.Number != trial.Number && t.Epochs.Count >= epoch).Select(t => t.Epochs[epoch - 1].Value).ToList();
+        if (others.Count == 0)
+            return null;
+        others.Add(value);
+        var cutoff = Percentile(others, maximize ? 1 - 1 / ReductionFactor : 1 / ReductionFactor);
+        var keep = maximize ? value >= cutoff : value <= cutoff;
+        return keep ? null : $"ASHA: {value:G4} at rung {epoch} epochs is outside the best 1/{ReductionFactor:G3} (cutoff {cutoff:G4} over {others.Count} trials)";
+    }
+
+    private bool IsRung(int epoch)
+    {
+        for (double rung = MinEpochs; rung <= epoch + 1e-9; rung *= ReductionFactor)
+        {
+            if (Math.Abs(rung - epoch) < 1e-9 || (int)Math.Round(rung) == epoch)
+                return true;
+        }
+        return false;
+    }
+
+    private static double Percentile(List<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        var position = q * (sorted.Length - 1);
+        var low = (int)Math.Floor(position);
+        var high = Math.Min(low + 1, sorted.Length - 1);
+        return sorted[low] + (position - low) * (sorted[high] - sorted[low]);
+    }
+
+    /// <inheritdoc />
+    public override string Describe() => $"ASHA(min {MinEpochs}, eta {ReductionFactor})";
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        if (MinEpochs < 1)
+            throw new ArgumentException($"AshaScheduler.MinEpochs must be at least 1 (got {MinEpochs}).");
+        if (!(ReductionFactor > 1))
+            throw new ArgumentException($"AshaScheduler.ReductionFactor must be greater than 1 (got {ReductionFactor}).");
+    }
+}
+
+/// <summary>
+/// The median stopping rule (Golovin et al. 2017, Google Vizier): after <see cref="GraceEpochs"/>, a trial stops when
+/// its best value so far is worse than the median of the other trials' running means at the same epoch.
+/// </summary>
+public sealed class MedianStoppingRule : TrialScheduler
+{
+    /// <summary>Epochs before a trial can be stopped. Default 1.</summary>
+    public int GraceEpochs { get; init; } = 1;
+
+    /// <summary>Other trials that must have reached the epoch before the rule applies. Default 3.</summary>
+    public int MinTrials { get; init; } = 3;
+
+    /// <inheritdoc />
+    public override string? ShouldStop(TrialRecord trial, IReadOnlyList<TrialRecord> trials, bool maximize)
+    {
+        var epoch = trial.Epochs[^1].Epoch;
+        if (epoch <= GraceEpochs)
+            return null;
+        var means = trials.Where(t => t.Number != trial.Number && t.Epochs.Count >= epoch)
+            .Select(t => t.Epochs.Take(epoch).Average(e => e.Value)).Order().ToArray();
+        if (means.Length < MinTrials)
+            return null;
+        var median = means.Length % 2 == 1 ? means[means.Length / 2] : (means[means.Length / 2 - 1] + means[means.Length / 2]) / 2;
+        var best = maximize ? trial.Epochs.Max(e => e.Value) : trial.Epochs.Min(e => e.Value);
+        var worse = maximize ? best < median : best > median;
+        return worse ? $"median stopping: best {best:G4} is worse than the median running mean {median:G4} at epoch {epoch}" : null;
+    }
+
+    /// <inheritdoc />
+    public override string Describe() => $"MedianStopping(grace {GraceEpochs}, min {MinTrials})";
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        if (GraceEpochs < 0)
+            throw new ArgumentException($"MedianStoppingRule.GraceEpochs must not be negative (got {GraceEpochs}).");
+        if (MinTrials < 1)
+            throw new ArgumentException($"MedianStoppingRule.MinTrials must be at least 1 (got {MinTrials}).");
+    }
+}
