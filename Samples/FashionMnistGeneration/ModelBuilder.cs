@@ -63,7 +63,17 @@ public static class ModelBuilder
     {
         var features = Features(judge.Features, images);
         var inception = GenerativeMetrics.InceptionScore(judge.Classifier.Transform(images));
-        return (GenerativeMetrics.FrechetDistance(features, referenceFeatures), inception);
+        try
+        {
+            return (GenerativeMetrics.FrechetDistance(features, referenceFeatures), inception);
+        }
+        catch (ArithmeticException e)
+        {
+            // Seen on this machine: the evaluators' eigen-decomposition can fail to converge; report it rather than stop.
+            var nonFinite = features.Sum(f => f.Count(v => !float.IsFinite(v)));
+            Console.WriteLine($"  FID not computed: {e.Message} ({nonFinite} non-finite feature values)");
+            return (double.NaN, inception);
+        }
     }
 
     /// <summary>The judge's feature vector of every image.</summary>
