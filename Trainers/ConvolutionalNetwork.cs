@@ -144,6 +144,6 @@ internal sealed class ConvolutionalArchitecture(ConvolutionalNetworkOptions opti
         }
         layers.Add(options.ClassifierInput == ClassifierInput.Flatten ? new FlattenLayer() : new GlobalAveragePoolLayer());
         DenseHead.Add(layers, new NetworkSpec([features.Size], layers).OutputShape[0], outputSize, options, dropoutOnInput: false);
-        return new NetworkBody(layers);
+        return PretrainedEncoder.Apply(new NetworkBody(layers), options);
     }
 }

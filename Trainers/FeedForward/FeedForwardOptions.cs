@@ -41,6 +41,6 @@ internal sealed class FeedForwardArchitecture(FeedForwardOptions options) : Netw
         if (normalize)
             layers.Add(new StandardizeLayer(features.Size));
         DenseHead.Add(layers, features.Size, outputSize, options, dropoutOnInput: false, options.Activation, options.BatchNormalization);
-        return new NetworkBody(layers);
+        return PretrainedEncoder.Apply(new NetworkBody(layers), options);
     }
 }
