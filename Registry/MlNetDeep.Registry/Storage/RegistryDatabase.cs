@@ -52,7 +52,7 @@ public abstract class RegistryDatabase : IAsyncDisposable
 public sealed record SchemaMigration(int Version, string Name, string Sql)
 {
     /// <summary>The SHA-256 of <see cref="Sql"/> (line endings normalized): a migration changed after it was applied is refused.</summary>
-    public string Checksum { get; } = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+    public string Checksum => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
         System.Text.Encoding.UTF8.GetBytes(Sql.ReplaceLineEndings("\n").Trim())));
 
     /// <summary>Reads the migrations embedded in <paramref name="assembly"/> as resources named <c>…NNNN_name.sql</c>.</summary>
