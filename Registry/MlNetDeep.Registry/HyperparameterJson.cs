@@ -70,6 +70,7 @@ public static class HyperparameterJson
         };
         options.Converters.Add(new JsonStringEnumConverter());
         options.Converters.Add(new DataViewTypeConverter());
+        options.Converters.Add(new OpaqueValueConverterFactory());
         options.MakeReadOnly();
         return options;
     }
@@ -84,6 +85,31 @@ public static class HyperparameterJson
 
         public override void Write(Utf8JsonWriter writer, DataViewType value, JsonSerializerOptions options) =>
             writer.WriteStringValue(value.ToString() ?? value.RawType.Name);
+    }
+
+    /// <summary>
+    /// Writes an object with no public properties but its own <c>ToString</c> (e.g. a device choice whose state is
+    /// internal) as that text, since as an object it would be written as <c>{}</c>.
+    /// </summary>
+    private sealed class OpaqueValueConverterFactory : JsonConverterFactory
+    {
+        public override bool CanConvert(Type typeToConvert) =>
+            typeToConvert.IsClass && typeToConvert != typeof(string) && !typeToConvert.IsAbstract
+            && !typeof(System.Collections.IEnumerable).IsAssignableFrom(typeToConvert) && !typeof(JsonNode).IsAssignableFrom(typeToConvert)
+            && typeToConvert.GetProperties(BindingFlags.Public | BindingFlags.Instance).Length == 0
+            && typeToConvert.GetMethod(nameof(ToString), Type.EmptyTypes)?.DeclaringType is { } declaring && declaring != typeof(object);
+
+        public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+            (JsonConverter)Activator.CreateInstance(typeof(TextConverter<>).MakeGenericType(typeToConvert))!;
+
+        private sealed class TextConverter<T> : JsonConverter<T>
+        {
+            public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+                throw new NotSupportedException($"{typeof(T).Name} is recorded as text only.");
+
+            public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
+                writer.WriteStringValue(value?.ToString());
+        }
     }
 
     private static void KeepSettingsOnly(JsonTypeInfo typeInfo)

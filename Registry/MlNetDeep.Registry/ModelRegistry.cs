@@ -308,6 +308,15 @@ public sealed class ModelRegistry : IAsyncDisposable
         return new TrainingRun(this, id, modelName);
     }
 
+    /// <summary>Takes up run <paramref name="runId"/> again (a resumed Fit), marking it running.</summary>
+    /// <exception cref="RegistryNotFoundException">There is no such run.</exception>
+    public async Task<TrainingRun> ResumeRunAsync(Guid runId, CancellationToken cancellationToken = default)
+    {
+        var info = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
+        await Store.ResumeRunAsync(runId, cancellationToken).ConfigureAwait(false);
+        return new TrainingRun(this, runId, info.ModelName);
+    }
+
     /// <summary>What run <paramref name="runId"/> has logged.</summary>
     public Task<TrainingRunInfo> GetRunAsync(Guid runId, CancellationToken cancellationToken = default) => Store.GetRunAsync(runId, cancellationToken);
 
@@ -405,7 +414,8 @@ public sealed class ModelRegistry : IAsyncDisposable
             Pipeline = MetadataStore.Serialize(pipeline),
             TrainingData = MetadataStore.Serialize(details.TrainingData),
             EvaluationData = MetadataStore.Serialize(details.EvaluationData),
-            Environment = MetadataStore.Serialize(details.Environment ?? EnvironmentInfo.Capture()),
+            // A version trained in a logged run keeps the run's environment (where it trained, with its seed).
+            Environment = MetadataStore.Serialize(details.Environment ?? (details.Run is null ? EnvironmentInfo.Capture() : null)),
             History = details.History.Count == 0 ? null : new System.Text.Json.Nodes.JsonArray(details.History.Select(h => (System.Text.Json.Nodes.JsonNode)h.DeepClone()).ToArray()).ToJsonString(HyperparameterJson.SerializerOptions),
             Reports = details.Reports.ToJsonString(HyperparameterJson.SerializerOptions),
             Lineage = details.Lineage,

@@ -36,7 +36,7 @@ public sealed class ModelVersionDetails
     /// <summary>The training history, one JSON object per epoch; <see cref="AddHistory"/> converts records. Default: the run's.</summary>
     public IList<JsonObject> History { get; } = new List<JsonObject>();
 
-    /// <summary>Packages, OS, hardware and seed. Default: captured from the registering process.</summary>
+    /// <summary>Packages, OS, hardware and seed. Default: the run's when <see cref="Run"/> is set, else captured from the registering process.</summary>
     public EnvironmentInfo? Environment { get; set; }
 
     /// <summary>The version this one was derived from, and how.</summary>

@@ -39,6 +39,11 @@ internal sealed partial class MetadataStore
             "UPDATE runs SET status = @status, ended_at = @at WHERE run_key = @key",
             cancellationToken, ("@status", status.ToString()), ("@at", at), ("@key", RunKey(key))), cancellationToken);
 
+    public Task<int> ResumeRunAsync(Guid key, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => Sql.ExecuteAsync(connection, transaction,
+            "UPDATE runs SET status = @status, ended_at = NULL WHERE run_key = @key",
+            cancellationToken, ("@status", nameof(RunStatus.Running)), ("@key", RunKey(key))), cancellationToken);
+
     public Task<TrainingRunInfo> GetRunAsync(Guid key, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {

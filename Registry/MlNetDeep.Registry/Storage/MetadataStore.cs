@@ -71,11 +71,12 @@ internal sealed partial class MetadataStore(RegistryDatabase database)
             long? runId = null;
             var hyperparameters = version.Hyperparameters;
             var history = version.History;
+            var environment = version.Environment;
             if (version.RunId is { } runKey)
             {
                 var run = (await Sql.QueryAsync(connection, transaction,
-                    "SELECT r.id, m.name, r.hyperparameters FROM runs r JOIN models m ON m.id = r.model_id WHERE r.run_key = @key",
-                    r => (Id: r.Int64(0), Model: r.GetString(1), Hyperparameters: r.NullableString(2)), cancellationToken,
+                    "SELECT r.id, m.name, r.hyperparameters, r.environment FROM runs r JOIN models m ON m.id = r.model_id WHERE r.run_key = @key",
+                    r => (Id: r.Int64(0), Model: r.GetString(1), Hyperparameters: r.NullableString(2), Environment: r.NullableString(3)), cancellationToken,
                     ("@key", RunKey(runKey))).ConfigureAwait(false)).SingleOrDefault();
                 if (run.Model is null)
                     throw new RegistryNotFoundException($"There is no training run {runKey} in the registry at {database.Location}.");
@@ -83,6 +84,7 @@ internal sealed partial class MetadataStore(RegistryDatabase database)
                     throw new ArgumentException($"Run {runKey} trains model '{run.Model}', not '{version.ModelName}'.", "details");
                 runId = run.Id;
                 hyperparameters ??= run.Hyperparameters;
+                environment ??= run.Environment;
                 history ??= await RunHistoryJsonAsync(connection, transaction, run.Id, cancellationToken).ConfigureAwait(false);
             }
             var parentId = version.Lineage is { } lineage ? await VersionIdAsync(connection, transaction, lineage.Parent, cancellationToken).ConfigureAwait(false) : (long?)null;
@@ -98,7 +100,7 @@ internal sealed partial class MetadataStore(RegistryDatabase database)
                 ("@by", version.RegisteredBy), ("@at", at), ("@run", runId), ("@parent", parentId),
                 ("@lineage", version.Lineage?.Kind.ToString()), ("@teacher", teacherId), ("@hyperparameters", hyperparameters),
                 ("@pipeline", version.Pipeline), ("@training", version.TrainingData), ("@evaluation", version.EvaluationData),
-                ("@environment", version.Environment), ("@history", history), ("@reports", version.Reports)).ConfigureAwait(false),
+                ("@environment", environment), ("@history", history), ("@reports", version.Reports)).ConfigureAwait(false),
                 CultureInfo.InvariantCulture);
 
             await InsertRowsAsync(connection, transaction, "version_artifacts (version_id, name, sha256, size)",
