@@ -7,7 +7,10 @@ namespace MlNetDeep.Registry;
 /// <summary>Where a version was trained or registered: packages, runtime, OS, hardware, seed.</summary>
 public sealed record EnvironmentInfo
 {
-    /// <summary>Versions of the ML packages loaded in the process (Microsoft.ML*, MlNetDeep*, TorchSharp, ONNX Runtime), by assembly name.</summary>
+    /// <summary>
+    /// Versions of the ML assemblies the process uses (Microsoft.ML*, MlNetDeep*, TorchSharp, ONNX Runtime): those loaded
+    /// and those they reference, so the list does not depend on what happened to be loaded first.
+    /// </summary>
     public required IReadOnlyDictionary<string, string> Packages { get; init; }
 
     /// <summary>The .NET runtime, e.g. ".NET 10.0.0".</summary>
@@ -44,12 +47,7 @@ public sealed record EnvironmentInfo
     /// <param name="gpu">The GPU the run used, when any.</param>
     public static EnvironmentInfo Capture(int? seed = null, string? gpu = null) => new()
     {
-        Packages = AppDomain.CurrentDomain.GetAssemblies()
-            .Select(a => a.GetName())
-            .Where(n => n.Name is { } name && PackagePrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
-            .GroupBy(n => n.Name!)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => InformationalVersion(g.Key) ?? g.First().Version?.ToString() ?? "unknown"),
+        Packages = MlAssemblies(),
         Runtime = RuntimeInformation.FrameworkDescription,
         OperatingSystem = RuntimeInformation.OSDescription,
         Architecture = RuntimeInformation.ProcessArchitecture.ToString(),
@@ -61,11 +59,32 @@ public sealed record EnvironmentInfo
         MachineName = System.Environment.MachineName,
     };
 
-    private static string? InformationalVersion(string assemblyName)
+    private static bool IsMlAssembly(AssemblyName name) => name.Name is { } n && PackagePrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal));
+
+    /// <summary>The ML assemblies loaded, and the ML assemblies any loaded assembly references (loaded to read their versions).</summary>
+    private static SortedDictionary<string, string> MlAssemblies()
     {
-        var assembly = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == assemblyName);
-        var version = assembly?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-        return version?.Split('+')[0];
+        var found = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var pending = new Queue<Assembly>(AppDomain.CurrentDomain.GetAssemblies().Where(a => !a.IsDynamic));
+        var seen = new HashSet<string>(pending.Select(a => a.GetName().Name ?? ""), StringComparer.Ordinal);
+        while (pending.TryDequeue(out var assembly))
+        {
+            var name = assembly.GetName();
+            if (IsMlAssembly(name))
+                found[name.Name!] = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? name.Version?.ToString() ?? "unknown";
+            foreach (var reference in assembly.GetReferencedAssemblies().Where(r => IsMlAssembly(r) && seen.Add(r.Name!)))
+            {
+                try
+                {
+                    pending.Enqueue(Assembly.Load(reference));
+                }
+                catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+                {
+                    found[reference.Name!] = reference.Version?.ToString() ?? "unknown";
+                }
+            }
+        }
+        return found;
     }
 
     private static string? CpuModelName()

@@ -96,7 +96,16 @@ public sealed class ModelRegistry : IAsyncDisposable
     }
 
     /// <summary>All models, by name, with their newest active version and aliases.</summary>
-    public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default) => Store.ListModelsAsync(cancellationToken);
+    public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken = default) => Store.ListModelsAsync(null, cancellationToken);
+
+    /// <summary>One model, with its newest active version and aliases.</summary>
+    /// <exception cref="RegistryNotFoundException">There is no model of that name.</exception>
+    public async Task<RegisteredModel> GetModelAsync(string modelName, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.ValidateModelName(modelName);
+        return (await Store.ListModelsAsync(modelName, cancellationToken).ConfigureAwait(false)).SingleOrDefault()
+            ?? throw new RegistryNotFoundException($"There is no model named '{modelName}' in the registry at {Database.Location}.");
+    }
 
     /// <summary>Versions that match <paramref name="query"/>, in its order; without metrics unless it asks for some.</summary>
     public Task<IReadOnlyList<ModelVersionSummary>> SearchAsync(VersionQuery query, CancellationToken cancellationToken = default)
@@ -176,7 +185,7 @@ public sealed class ModelRegistry : IAsyncDisposable
     /// Writes a version's files (each checked against its hash) and a <c>version.json</c> with its metadata into
     /// <paramref name="folder"/>, each file written beside its final name and then renamed.
     /// </summary>
-    /// <exception cref="IOException">A file of that name exists and <paramref name="overwrite"/> is false.</exception>
+    /// <exception cref="RegistryConflictException">A file of that name exists and <paramref name="overwrite"/> is false.</exception>
     public async Task<IReadOnlyList<string>> ExportAsync(string modelName, VersionSelector selector, string folder, bool overwrite = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
@@ -189,7 +198,7 @@ public sealed class ModelRegistry : IAsyncDisposable
         {
             RegistryNames.ValidateArtifactName(name, "artifact");
             if (!overwrite && File.Exists(Path.Combine(folder, name)))
-                throw new IOException($"'{Path.Combine(folder, name)}' exists; export into an empty folder or allow overwriting.");
+                throw new RegistryConflictException($"'{Path.GetFullPath(Path.Combine(folder, name))}' exists; export into an empty folder or allow overwriting.");
         }
         var written = new List<string>();
         foreach (var artifact in version.Artifacts)

@@ -139,23 +139,27 @@ internal sealed partial class MetadataStore
             }).ToArray();
         }, cancellationToken);
 
-    public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(CancellationToken cancellationToken) =>
+    /// <summary>All models, or the one named <paramref name="modelName"/>.</summary>
+    public Task<IReadOnlyList<RegisteredModel>> ListModelsAsync(string? modelName, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<RegisteredModel>>(async connection =>
         {
-            var active = ("@active", (object?)Status(VersionStatus.Active));
+            (string, object?)[] parameters = modelName is null
+                ? [("@active", Status(VersionStatus.Active))]
+                : [("@active", Status(VersionStatus.Active)), ("@name", modelName)];
+            var filter = modelName is null ? "" : " WHERE m.name = @name";
             var aliases = (await Sql.QueryAsync(connection, null,
-                "SELECT a.model_id, a.alias, v.version FROM aliases a JOIN versions v ON v.id = a.version_id",
-                r => (Model: r.Int64(0), Alias: r.GetString(1), Version: r.Int32(2)), cancellationToken).ConfigureAwait(false))
+                "SELECT a.model_id, a.alias, v.version FROM aliases a JOIN versions v ON v.id = a.version_id JOIN models m ON m.id = a.model_id" + filter,
+                r => (Model: r.Int64(0), Alias: r.GetString(1), Version: r.Int32(2)), cancellationToken, parameters.Skip(1).ToArray()).ConfigureAwait(false))
                 .ToLookup(a => a.Model);
             return await Sql.QueryAsync(connection, null,
                 "SELECT m.id, m.name, m.created_at, m.updated_at, " +
                 "(SELECT MAX(v.version) FROM versions v WHERE v.model_id = m.id AND v.status = @active), " +
-                "(SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id AND v.status = @active) FROM models m ORDER BY m.name",
+                $"(SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id AND v.status = @active) FROM models m{filter} ORDER BY m.name",
                 r => new RegisteredModel
                 {
                     Name = r.GetString(1), CreatedAt = r.Timestamp(2), UpdatedAt = r.Timestamp(3), LatestVersion = r.NullableInt32(4), ActiveVersions = r.Int32(5),
                     Aliases = aliases[r.Int64(0)].OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a => a.Version),
-                }, cancellationToken, active).ConfigureAwait(false);
+                }, cancellationToken, parameters).ConfigureAwait(false);
         }, cancellationToken);
 
     private sealed record VersionDetails(
