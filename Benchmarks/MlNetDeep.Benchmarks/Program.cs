@@ -1,10 +1,13 @@
 using System.Globalization;
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] | cnn-deep [--augmented] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--label-smoothing S] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] | cnn-deep [--augmented] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--label-smoothing S] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]\n       .ci/with-postgres dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite registry [--repeats 30] [--versions 10000] [--kill-trials 100] [--model-mib 5] [--out path.json]";
 
 if (args is ["--suite", "resnet", .. var resnetArgs])
     return ResNetSuite.Run(resnetArgs);
+
+if (args is ["--suite", "registry", .. var registryArgs])
+    return RegistrySuite.Run(registryArgs);
 
 if (args is ["--suite", var cnnSuite, .. var recipeArgs] && cnnSuite is "cnn-wide" or "cnn-deep")
 {

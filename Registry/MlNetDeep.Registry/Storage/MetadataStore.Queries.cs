@@ -56,7 +56,7 @@ internal sealed partial class MetadataStore
             if (rows.Count == 0)
                 throw await VersionNotFoundAsync(connection, null, modelName, number, cancellationToken).ConfigureAwait(false);
             var row = rows[0];
-            var details = await DetailsAsync(connection, "@id", [("@id", row.Id)], allMetrics: true, [], cancellationToken).ConfigureAwait(false);
+            var details = await DetailsAsync(connection, "version_id = @id", [("@id", row.Id)], allMetrics: true, [], cancellationToken).ConfigureAwait(false);
             var artifacts = await Sql.QueryAsync(connection, null, "SELECT name, sha256, size FROM version_artifacts WHERE version_id = @id ORDER BY name",
                 r => new ArtifactReference(r.GetString(0), r.GetString(1), r.Int64(2)), cancellationToken, ("@id", row.Id)).ConfigureAwait(false);
             return new ModelVersion
@@ -104,7 +104,7 @@ internal sealed partial class MetadataStore
             var tag = 0;
             foreach (var (key, value) in query.Tags)
             {
-                from.Append($" AND EXISTS (SELECT 1 FROM version_tags t WHERE t.version_id = v.id AND t.key = @tk{tag}");
+                from.Append($" AND v.id IN (SELECT t.version_id FROM version_tags t WHERE t.key = @tk{tag}");
                 parameters.Add(($"@tk{tag}", key));
                 if (value is not null)
                 {
@@ -129,7 +129,10 @@ internal sealed partial class MetadataStore
             if (rows.Count == 0)
                 return [];
             var metrics = query.IncludeMetrics.Concat(query.OrderByMetric is null ? [] : [query.OrderByMetric]).Distinct().ToList();
-            var details = await DetailsAsync(connection, "SELECT v.id " + from, parameters, allMetrics: false, metrics, cancellationToken).ConfigureAwait(false);
+            var ids = rows.Select(r => r.Id).ToArray();
+            var details = database.AnyOf("version_id", "@ids") is { } anyOf
+                ? await DetailsAsync(connection, anyOf, [("@ids", ids)], allMetrics: false, metrics, cancellationToken).ConfigureAwait(false)
+                : await DetailsAsync(connection, "version_id IN (SELECT v.id " + from + ")", parameters, allMetrics: false, metrics, cancellationToken).ConfigureAwait(false);
             return rows.Select(r => new ModelVersionSummary
             {
                 ModelName = r.Model, Version = r.Version, Status = r.Status, Description = r.Description, RegisteredBy = r.By, RegisteredAt = r.At,
@@ -167,14 +170,14 @@ internal sealed partial class MetadataStore
         Dictionary<long, IReadOnlyDictionary<string, string>> Tags,
         Dictionary<long, IReadOnlyDictionary<string, double>> Metrics);
 
-    /// <summary>Aliases, tags and metrics of the versions whose ids <paramref name="idSql"/> selects, in one query each.</summary>
-    private static async Task<VersionDetails> DetailsAsync(DbConnection connection, string idSql, IReadOnlyList<(string, object?)> parameters,
+    /// <summary>Aliases, tags and metrics of the versions whose <c>version_id</c> satisfies <paramref name="idFilter"/>, in one query each.</summary>
+    private static async Task<VersionDetails> DetailsAsync(DbConnection connection, string idFilter, IReadOnlyList<(string, object?)> parameters,
         bool allMetrics, IReadOnlyList<string> metricNames, CancellationToken cancellationToken)
     {
-        var aliases = (await Sql.QueryAsync(connection, null, $"SELECT version_id, alias FROM aliases WHERE version_id IN ({idSql}) ORDER BY alias",
+        var aliases = (await Sql.QueryAsync(connection, null, $"SELECT version_id, alias FROM aliases WHERE {idFilter} ORDER BY alias",
             r => (Id: r.Int64(0), Alias: r.GetString(1)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
             .GroupBy(a => a.Id).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(a => a.Alias).ToArray());
-        var tags = (await Sql.QueryAsync(connection, null, $"SELECT version_id, key, value FROM version_tags WHERE version_id IN ({idSql})",
+        var tags = (await Sql.QueryAsync(connection, null, $"SELECT version_id, key, value FROM version_tags WHERE {idFilter}",
             r => (Id: r.Int64(0), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
             .GroupBy(t => t.Id).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, string>)new SortedDictionary<string, string>(
                 g.ToDictionary(t => t.Key, t => t.Value), StringComparer.Ordinal));
@@ -184,7 +187,7 @@ internal sealed partial class MetadataStore
             var metricParameters = parameters.ToList();
             var nameFilter = allMetrics ? "" : $" AND name IN ({string.Join(", ", metricNames.Select((_, i) => $"@mn{i}"))})";
             metricParameters.AddRange(allMetrics ? [] : metricNames.Select((n, i) => ($"@mn{i}", (object?)n)));
-            metrics = (await Sql.QueryAsync(connection, null, $"SELECT version_id, name, value FROM version_metrics WHERE version_id IN ({idSql}){nameFilter}",
+            metrics = (await Sql.QueryAsync(connection, null, $"SELECT version_id, name, value FROM version_metrics WHERE {idFilter}{nameFilter}",
                 r => (Id: r.Int64(0), Name: r.GetString(1), Value: r.GetDouble(2)), cancellationToken, metricParameters.ToArray()).ConfigureAwait(false))
                 .GroupBy(m => m.Id).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, double>)new SortedDictionary<string, double>(
                     g.ToDictionary(m => m.Name, m => m.Value), StringComparer.Ordinal));

@@ -31,6 +31,13 @@ public abstract class RegistryDatabase : IAsyncDisposable
     /// <summary>The SQL that reads parameter <paramref name="parameterName"/> (a string) as a value of the JSON column type.</summary>
     protected internal virtual string JsonValue(string parameterName) => parameterName;
 
+    /// <summary>
+    /// SQL that is true when <paramref name="column"/> equals an element of the array parameter
+    /// <paramref name="arrayParameter"/> (a <c>long[]</c>), or null where the provider has no array parameters (then the
+    /// registry repeats the filtering subquery instead).
+    /// </summary>
+    protected internal virtual string? AnyOf(string column, string arrayParameter) => null;
+
     /// <summary>A provider error as the registry's own exception (permission denied, read-only database), or null to keep it.</summary>
     protected internal abstract RegistryException? Translate(DbException exception);
 
