@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace MlNetDeep.Registry;
@@ -29,8 +30,27 @@ public sealed class MetricSet : IReadOnlyDictionary<string, double>
     }
 
     /// <summary>
+    /// The class names of a key-typed label column in key order, which is the order of ML.NET's per-class metrics (not
+    /// necessarily the order of a list of names: MapValueToKey numbers classes by first occurrence unless told otherwise).
+    /// </summary>
+    /// <param name="schema">The schema of the scored data (or of the data after the label was mapped to a key).</param>
+    /// <param name="labelColumnName">The label column.</param>
+    /// <exception cref="ArgumentException">The column is missing, is not a key, or has no key values.</exception>
+    public static IReadOnlyList<string> ClassNamesOf(DataViewSchema schema, string labelColumnName = "Label")
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var column = schema.GetColumnOrNull(labelColumnName)
+            ?? throw new ArgumentException($"The schema has no column '{labelColumnName}'.", nameof(labelColumnName));
+        if (column.Type is not KeyDataViewType || !column.HasKeyValues())
+            throw new ArgumentException($"Column '{labelColumnName}' ({column.Type}) is not a key column with key values; map it with MapValueToKey first.", nameof(labelColumnName));
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        column.GetKeyValues(ref names);
+        return names.DenseValues().Select(n => n.ToString()).ToArray();
+    }
+
+    /// <summary>
     /// Adds micro/macro accuracy, log-loss, log-loss reduction, top-k accuracy and the per-class log-loss, precision and
-    /// recall, named after <paramref name="classNames"/> (by key order) or the class index.
+    /// recall, named after <paramref name="classNames"/> in key order (<see cref="ClassNamesOf"/>), or the class index.
     /// </summary>
     public MetricSet Add(MulticlassClassificationMetrics metrics, string prefix = "", IReadOnlyList<string>? classNames = null)
     {

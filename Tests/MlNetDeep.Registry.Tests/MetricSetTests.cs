@@ -57,12 +57,22 @@ public sealed class MetricSetTests
     [TestMethod]
     public void MulticlassMetricsAreNamedPerClass()
     {
-        var (_, _, metrics) = TestModels.Fit();
+        var (model, train, metrics) = TestModels.Fit();
 
-        var set = new MetricSet().Add(metrics, classNames: TestModels.ClassNames);
+        var set = new MetricSet().Add(metrics, classNames: MetricSet.ClassNamesOf(model.GetOutputSchema(train.Schema)));
 
         Assert.AreEqual(metrics.MacroAccuracy, set["macro_accuracy"]);
         Assert.AreEqual(metrics.ConfusionMatrix.PerClassRecall[1], set["per_class_recall[versicolor]"]);
+    }
+
+    [TestMethod]
+    public void ClassNamesComeInKeyOrderWhichIsTheOrderOfFirstOccurrence()
+    {
+        var ml = new MLContext();
+        var data = ml.Data.LoadFromEnumerable(new[] { "virginica", "setosa", "virginica", "versicolor" }.Select(l => new Flower { Label = l, Features = [0, 0, 0, 0] }));
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+
+        CollectionAssert.AreEqual(new[] { "virginica", "setosa", "versicolor" }, MetricSet.ClassNamesOf(keyed.Schema).ToArray());
     }
 
     [TestMethod]

@@ -54,7 +54,7 @@ public abstract class RegistryContractTests
             TrainingData = DataFingerprint.Compute(train, source: "flowers.csv"),
             Lineage = new Lineage(parent, LineageKind.Distilled, Teacher: parent),
         }.SetHyperparameters(new { LearningRate = 0.01, Layers = new[] { 64, 32 }, Optimizer = "Adam" });
-        details.Metrics.Add(metrics, "test", TestModels.ClassNames);
+        details.Metrics.Add(metrics, "test", MetricSet.ClassNamesOf(model.GetOutputSchema(train.Schema)));
         details.AddHistory([new { Epoch = 1, TrainLoss = 0.9 }, new { Epoch = 2, TrainLoss = 0.5 }]);
         details.AddReport("confusion_matrix", metrics.ConfusionMatrix);
         details.Tags["dataset"] = "flowers-v1";

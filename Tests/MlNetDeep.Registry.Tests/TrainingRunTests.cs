@@ -33,7 +33,7 @@ public sealed class TrainingRunTests
         var details = new ModelVersionDetails { Run = callback.Run, TrainingData = DataFingerprint.Compute(train) }
             .SetHyperparameters(options)
             .AddTrainingResults(model);
-        details.Metrics.Add(metrics, "train", TestModels.ClassNames);
+        details.Metrics.Add(metrics, "train", MetricSet.ClassNamesOf(model.GetOutputSchema(train.Schema)));
 
         var parent = await registry.RegisterAsync("flowers-mlp", model, train.Schema, details);
         var child = await registry.RegisterAsync("flowers-mlp", model, train.Schema,
