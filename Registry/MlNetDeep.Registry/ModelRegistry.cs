@@ -15,8 +15,6 @@ public sealed class ModelRegistry : IAsyncDisposable
     /// <summary>The artifact name of a version's ML.NET model file.</summary>
     public const string ModelArtifactName = "model.zip";
 
-    private static readonly MLContext SaveContext = new();
-
     private ModelRegistry(RegistryDatabase database, IArtifactStore artifacts)
     {
         Database = database;
@@ -74,7 +72,7 @@ public sealed class ModelRegistry : IAsyncDisposable
         var pipeline = details.Pipeline ?? PipelineDescription.Describe(model, inputSchema);
         var stored = await Artifacts.PutAsync((stream, _) =>
         {
-            SaveContext.Model.Save(model, inputSchema, stream);
+            new MLContext().Model.Save(model, inputSchema, stream);
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
         return await CommitAsync(modelName, stored, pipeline, details, cancellationToken).ConfigureAwait(false);

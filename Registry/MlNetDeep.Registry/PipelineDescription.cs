@@ -92,9 +92,9 @@ public sealed record PipelineDescription(IReadOnlyList<PipelineStep> Steps)
                     ? JsonNode.Parse(json)
                     : $"{TypeName(value.GetType())} ({json.Length} characters of JSON, not recorded)";
             }
-            catch (Exception e) when (e is TargetInvocationException or NotSupportedException or InvalidOperationException or JsonException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // Settings are best effort: a property that cannot be read or written as JSON is left out.
+                // Settings are best effort: a property whose getter throws or that cannot be written as JSON is left out.
             }
         }
         return settings;

@@ -77,6 +77,24 @@ public sealed class DataFingerprintTests
         Assert.IsEmpty(fingerprint.UnhashedColumns);
     }
 
+    private sealed class Event
+    {
+        public float Value { get; set; }
+
+        public DateTimeOffset[] Times { get; set; } = [];
+    }
+
+    [TestMethod]
+    public void AColumnOfATypeTheHashCannotReadIsNamedAsLeftOut()
+    {
+        var data = new MLContext().Data.LoadFromEnumerable(new[] { new Event { Value = 1, Times = [DateTimeOffset.UnixEpoch] } });
+
+        var fingerprint = DataFingerprint.Compute(data);
+
+        CollectionAssert.AreEqual(new[] { "Times" }, fingerprint.UnhashedColumns.ToArray());
+        Assert.AreEqual(1, fingerprint.RowCount);
+    }
+
     private sealed class SparseRow
     {
         [VectorType(5)]

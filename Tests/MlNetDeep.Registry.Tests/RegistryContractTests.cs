@@ -436,6 +436,24 @@ public abstract class RegistryContractTests
         Assert.IsFalse(watcher.ChangeToken.IsCancellationRequested);
     }
 
+    [TestMethod]
+    public async Task AnAliasWatcherSeesTheAliasRemovedAndWhatItPointsToCanBeLoaded()
+    {
+        var modelPath = TestModels.SaveModelFile(Path.Combine(Backend.Folder, "model.zip"));
+        await Registry.RegisterFileAsync("flowers", modelPath);
+        await Registry.SetAliasAsync("flowers", "staging", 1);
+        await using var watcher = Registry.WatchAlias("flowers", "staging", TimeSpan.FromHours(1));
+        await watcher.StartAsync();
+        using (var loaded = await Registry.LoadAsync(new MLContext(), watcher.Current!))
+            Assert.AreEqual(1, loaded.Version.Version);
+
+        await Registry.RemoveAliasAsync("flowers", "staging");
+        var moved = await watcher.PollAsync();
+
+        Assert.IsTrue(moved);
+        Assert.IsNull(watcher.Current);
+    }
+
     protected string WriteFile(string name, string content)
     {
         var path = Path.Combine(Backend.Folder, name);

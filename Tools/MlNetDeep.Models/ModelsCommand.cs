@@ -43,7 +43,8 @@ public static class ModelsCommand
     /// <summary>Parses <paramref name="args"/>, runs the command and returns its exit code (see <see cref="ExitCodes"/>).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand("Lists, shows, compares, promotes, exports and garbage-collects model versions in an MlNetDeep model registry.")
+        var root = new RootCommand("Lists, shows, compares, promotes, exports and garbage-collects model versions in an MlNetDeep model registry.\n" +
+            "Exit codes: 0 done, 1 error, 2 invalid usage, 3 not found, 4 conflict, 5 permission denied, 6 integrity failure (a file changed after registration), 7 schema mismatch.")
         {
             ListCommand.Create(output),
             ShowCommand.Create(output),
