@@ -33,6 +33,7 @@ free_port() {
 }
 
 start_postgres() {
+    POSTGRES_AS=()
     install_postgres
     local bin
     bin="$(postgres_bin)"

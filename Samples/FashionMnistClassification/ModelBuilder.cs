@@ -37,8 +37,9 @@ public static class ModelBuilder
         ml.Model.Save(model, inputSchema, modelPath);
 
     /// <summary>
-    /// Registers model.zip as the next version of "fashion-mnist-cnn" in the registry folder, with the options, both data
-    /// sets' fingerprints, the test metrics and the training history (list and compare versions with the `models` tool).
+    /// Registers model.zip as the next version of "fashion-mnist-cnn" in the registry folder, with the options, the
+    /// pipeline's steps, both data sets' fingerprints, the test metrics and the training history (list and compare
+    /// versions with the `models` tool).
     /// </summary>
     public static async Task<VersionReference> RegisterAsync(string registryFolder, string modelPath, ConvolutionalNetworkOptions options,
         ITransformer model, IDataView trainData, IDataView testData, MulticlassClassificationMetrics metrics, IEnumerable<EpochRecord> history)
@@ -47,6 +48,7 @@ public static class ModelBuilder
         var details = new ModelVersionDetails
         {
             Description = "Convolutional network on Fashion-MNIST",
+            Pipeline = PipelineDescription.Describe(model, trainData.Schema),
             TrainingData = DataFingerprint.Compute(trainData),
             EvaluationData = DataFingerprint.Compute(testData),
         }.SetHyperparameters(options).AddHistory(history);
