@@ -70,8 +70,9 @@ public sealed class PostgreSqlRegistryDatabase : RegistryDatabase
     /// <inheritdoc />
     protected override string JsonValue(string parameterName) => $"CAST({parameterName} AS json)";
 
-    /// <inheritdoc />
-    protected override string? AnyOf(string column, string arrayParameter) => $"{column} = ANY({arrayParameter})";
+    /// <summary>An array parameter: <c>column = ANY(@ids)</c>.</summary>
+    protected override (string Condition, object ParameterValue) AnyOf(string column, string parameterName, IReadOnlyList<long> ids) =>
+        ($"{column} = ANY({parameterName})", ids.ToArray());
 
     /// <inheritdoc />
     protected override RegistryException? Translate(DbException exception) => exception switch

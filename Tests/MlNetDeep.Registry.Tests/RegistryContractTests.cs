@@ -82,6 +82,23 @@ public abstract class RegistryContractTests
     }
 
     [TestMethod]
+    public async Task AVersionWithThousandsOfMetricsAndTagsKeepsThemAll()
+    {
+        var modelPath = TestModels.SaveModelFile(Path.Combine(Backend.Folder, "model.zip"));
+        var details = new ModelVersionDetails();
+        for (var i = 0; i < 1500; i++)
+            details.Metrics.Add($"per_class_recall[{i}]", i / 1500.0);
+        for (var i = 0; i < 300; i++)
+            details.Tags[$"tag{i}"] = $"value{i}";
+
+        await Registry.RegisterFileAsync("many", modelPath, details);
+        var version = await Registry.GetVersionAsync("many", VersionSelector.Latest);
+
+        Assert.AreEqual((1500, 300), (version.Metrics.Count, version.Tags.Count));
+        Assert.AreEqual(1499 / 1500.0, version.Metrics["per_class_recall[1499]"]);
+    }
+
+    [TestMethod]
     public async Task RegisteringAFittedPipelineRecordsItsSteps()
     {
         var (model, train, _) = TestModels.Fit();

@@ -28,6 +28,9 @@ public sealed class SchemaMigratorTests
 
         protected internal override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
 
+        protected internal override (string Condition, object ParameterValue) AnyOf(string column, string parameterName, IReadOnlyList<long> ids) =>
+            throw new NotSupportedException("Migration tests read no versions.");
+
         protected internal override RegistryException? Translate(DbException exception) => null;
 
         protected internal override bool IsTransient(DbException exception) => false;

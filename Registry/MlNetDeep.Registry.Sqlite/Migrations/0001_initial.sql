@@ -1,9 +1,9 @@
--- Registry schema 1 (SQLite). Timestamps are ISO-8601 text in UTC; JSON columns are text.
+-- Registry schema 1 (SQLite). Timestamps are Unix milliseconds (UTC); JSON columns are text.
 CREATE TABLE models (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
     last_version INTEGER NOT NULL DEFAULT 0
 );
 
@@ -13,8 +13,8 @@ CREATE TABLE runs (
     model_id INTEGER NOT NULL REFERENCES models (id),
     status TEXT NOT NULL,
     started_by TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
     hyperparameters TEXT,
     environment TEXT
 );
@@ -31,7 +31,7 @@ CREATE TABLE run_artifacts (
     name TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     size INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
     PRIMARY KEY (run_id, name)
 );
 CREATE INDEX run_artifacts_sha256 ON run_artifacts (sha256);
@@ -43,7 +43,7 @@ CREATE TABLE versions (
     status TEXT NOT NULL,
     description TEXT,
     registered_by TEXT NOT NULL,
-    registered_at TEXT NOT NULL,
+    registered_at INTEGER NOT NULL,
     run_id INTEGER REFERENCES runs (id),
     parent_id INTEGER REFERENCES versions (id),
     lineage TEXT,
@@ -89,7 +89,7 @@ CREATE TABLE aliases (
     alias TEXT NOT NULL,
     version_id INTEGER NOT NULL REFERENCES versions (id),
     updated_by TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
     PRIMARY KEY (model_id, alias)
 );
 CREATE INDEX aliases_version ON aliases (version_id);
@@ -101,7 +101,7 @@ CREATE TABLE alias_events (
     from_version INTEGER,
     to_version INTEGER,
     actor TEXT NOT NULL,
-    at TEXT NOT NULL,
+    at INTEGER NOT NULL,
     reason TEXT
 );
 CREATE INDEX alias_events_model ON alias_events (model_id, alias, id);

@@ -36,7 +36,7 @@ internal sealed partial class MetadataStore
                 r => new AliasChange
                 {
                     ModelName = modelName, Alias = r.GetString(0), FromVersion = r.NullableInt32(1), ToVersion = r.NullableInt32(2),
-                    Actor = r.GetString(3), At = r.Timestamp(4), Reason = r.NullableString(5),
+                    Actor = r.GetString(3), At = ReadTime(r, 4), Reason = r.NullableString(5),
                 }, cancellationToken, alias is null ? [("@name", modelName)] : [("@name", modelName), ("@alias", alias)]).ConfigureAwait(false);
             if (changes.Count == 0 && await Sql.ScalarAsync(connection, null, "SELECT id FROM models WHERE name = @name", cancellationToken, ("@name", modelName)).ConfigureAwait(false) is null)
                 throw ModelNotFound(modelName);
@@ -44,7 +44,7 @@ internal sealed partial class MetadataStore
         }, cancellationToken);
 
     /// <summary>Points <paramref name="alias"/> at the version and records the move, unless it already points there; returns where it pointed before.</summary>
-    private static async Task<int?> MoveAliasAsync(DbConnection connection, DbTransaction transaction, long modelId, string alias, (long Id, int Number) version,
+    private async Task<int?> MoveAliasAsync(DbConnection connection, DbTransaction transaction, long modelId, string alias, (long Id, int Number) version,
         string actor, DateTimeOffset at, string? reason, CancellationToken cancellationToken)
     {
         var from = await AliasTargetAsync(connection, transaction, modelId, alias, cancellationToken).ConfigureAwait(false);
@@ -53,7 +53,7 @@ internal sealed partial class MetadataStore
         await Sql.ExecuteAsync(connection, transaction,
             "INSERT INTO aliases (model_id, alias, version_id, updated_by, updated_at) VALUES (@model, @alias, @version, @by, @at) " +
             "ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-            cancellationToken, ("@model", modelId), ("@alias", alias), ("@version", version.Id), ("@by", actor), ("@at", at)).ConfigureAwait(false);
+            cancellationToken, ("@model", modelId), ("@alias", alias), ("@version", version.Id), ("@by", actor), ("@at", Time(at))).ConfigureAwait(false);
         await RecordAliasEventAsync(connection, transaction, modelId, alias, from, version.Number, actor, at, reason, cancellationToken).ConfigureAwait(false);
         return from;
     }
@@ -66,9 +66,9 @@ internal sealed partial class MetadataStore
         return value is null ? null : Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static Task<int> RecordAliasEventAsync(DbConnection connection, DbTransaction transaction, long modelId, string alias, int? from, int? to,
+    private Task<int> RecordAliasEventAsync(DbConnection connection, DbTransaction transaction, long modelId, string alias, int? from, int? to,
         string actor, DateTimeOffset at, string? reason, CancellationToken cancellationToken) =>
         Sql.ExecuteAsync(connection, transaction,
             "INSERT INTO alias_events (model_id, alias, from_version, to_version, actor, at, reason) VALUES (@model, @alias, @from, @to, @actor, @at, @reason)",
-            cancellationToken, ("@model", modelId), ("@alias", alias), ("@from", from), ("@to", to), ("@actor", actor), ("@at", at), ("@reason", reason));
+            cancellationToken, ("@model", modelId), ("@alias", alias), ("@from", from), ("@to", to), ("@actor", actor), ("@at", Time(at)), ("@reason", reason));
 }

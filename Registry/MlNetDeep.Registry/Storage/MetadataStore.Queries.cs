@@ -46,7 +46,7 @@ internal sealed partial class MetadataStore
                 r => new
                 {
                     Id = r.Int64(0), Status = ParseStatus(r.GetString(1)), Description = r.NullableString(2), RegisteredBy = r.GetString(3),
-                    RegisteredAt = r.Timestamp(4), RunKey = r.NullableString(5),
+                    RegisteredAt = ReadTime(r, 4), RunKey = r.NullableString(5),
                     Parent = r.IsDBNull(6) ? null : new VersionReference(r.GetString(6), r.Int32(7)),
                     Kind = r.NullableString(8),
                     Teacher = r.IsDBNull(9) ? null : new VersionReference(r.GetString(9), r.Int32(10)),
@@ -124,15 +124,13 @@ internal sealed partial class MetadataStore
             var rows = await Sql.QueryAsync(connection, null,
                 "SELECT v.id, m.name, v.version, v.status, v.description, v.registered_by, v.registered_at " + from,
                 r => (Id: r.Int64(0), Model: r.GetString(1), Version: r.Int32(2), Status: ParseStatus(r.GetString(3)), Description: r.NullableString(4),
-                    By: r.GetString(5), At: r.Timestamp(6)),
+                    By: r.GetString(5), At: ReadTime(r, 6)),
                 cancellationToken, parameters.ToArray()).ConfigureAwait(false);
             if (rows.Count == 0)
                 return [];
             var metrics = query.IncludeMetrics.Concat(query.OrderByMetric is null ? [] : [query.OrderByMetric]).Distinct().ToList();
-            var ids = rows.Select(r => r.Id).ToArray();
-            var details = database.AnyOf("version_id", "@ids") is { } anyOf
-                ? await DetailsAsync(connection, anyOf, [("@ids", ids)], allMetrics: false, metrics, cancellationToken).ConfigureAwait(false)
-                : await DetailsAsync(connection, "version_id IN (SELECT v.id " + from + ")", parameters, allMetrics: false, metrics, cancellationToken).ConfigureAwait(false);
+            var (idFilter, ids) = database.AnyOf("version_id", "@ids", rows.Select(r => r.Id).ToArray());
+            var details = await DetailsAsync(connection, idFilter, [("@ids", ids)], allMetrics: false, metrics, cancellationToken).ConfigureAwait(false);
             return rows.Select(r => new ModelVersionSummary
             {
                 ModelName = r.Model, Version = r.Version, Status = r.Status, Description = r.Description, RegisteredBy = r.By, RegisteredAt = r.At,
@@ -160,7 +158,7 @@ internal sealed partial class MetadataStore
                 $"(SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id AND v.status = @active) FROM models m{filter} ORDER BY m.name",
                 r => new RegisteredModel
                 {
-                    Name = r.GetString(1), CreatedAt = r.Timestamp(2), UpdatedAt = r.Timestamp(3), LatestVersion = r.NullableInt32(4), ActiveVersions = r.Int32(5),
+                    Name = r.GetString(1), CreatedAt = ReadTime(r, 2), UpdatedAt = ReadTime(r, 3), LatestVersion = r.NullableInt32(4), ActiveVersions = r.Int32(5),
                     Aliases = aliases[r.Int64(0)].OrderBy(a => a.Alias, StringComparer.Ordinal).ToDictionary(a => a.Alias, a => a.Version),
                 }, cancellationToken, parameters).ConfigureAwait(false);
         }, cancellationToken);
@@ -174,23 +172,35 @@ internal sealed partial class MetadataStore
     private static async Task<VersionDetails> DetailsAsync(DbConnection connection, string idFilter, IReadOnlyList<(string, object?)> parameters,
         bool allMetrics, IReadOnlyList<string> metricNames, CancellationToken cancellationToken)
     {
-        var aliases = (await Sql.QueryAsync(connection, null, $"SELECT version_id, alias FROM aliases WHERE {idFilter} ORDER BY alias",
-            r => (Id: r.Int64(0), Alias: r.GetString(1)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
-            .GroupBy(a => a.Id).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(a => a.Alias).ToArray());
-        var tags = (await Sql.QueryAsync(connection, null, $"SELECT version_id, key, value FROM version_tags WHERE {idFilter}",
-            r => (Id: r.Int64(0), Key: r.GetString(1), Value: r.GetString(2)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
-            .GroupBy(t => t.Id).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, string>)new SortedDictionary<string, string>(
-                g.ToDictionary(t => t.Key, t => t.Value), StringComparer.Ordinal));
+        var aliases = new Dictionary<long, IReadOnlyList<string>>();
+        foreach (var (id, alias) in await Sql.QueryAsync(connection, null, $"SELECT version_id, alias FROM aliases WHERE {idFilter} ORDER BY alias",
+            r => (r.Int64(0), r.GetString(1)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
+        {
+            if (!aliases.TryGetValue(id, out var list))
+                aliases[id] = list = new List<string>();
+            ((List<string>)list).Add(alias);
+        }
+        var tags = new Dictionary<long, IReadOnlyDictionary<string, string>>();
+        foreach (var (id, key, value) in await Sql.QueryAsync(connection, null, $"SELECT version_id, key, value FROM version_tags WHERE {idFilter}",
+            r => (r.Int64(0), r.GetString(1), r.GetString(2)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
+        {
+            if (!tags.TryGetValue(id, out var map))
+                tags[id] = map = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            ((SortedDictionary<string, string>)map)[key] = value;
+        }
         var metrics = new Dictionary<long, IReadOnlyDictionary<string, double>>();
         if (allMetrics || metricNames.Count > 0)
         {
             var metricParameters = parameters.ToList();
             var nameFilter = allMetrics ? "" : $" AND name IN ({string.Join(", ", metricNames.Select((_, i) => $"@mn{i}"))})";
             metricParameters.AddRange(allMetrics ? [] : metricNames.Select((n, i) => ($"@mn{i}", (object?)n)));
-            metrics = (await Sql.QueryAsync(connection, null, $"SELECT version_id, name, value FROM version_metrics WHERE {idFilter}{nameFilter}",
-                r => (Id: r.Int64(0), Name: r.GetString(1), Value: r.GetDouble(2)), cancellationToken, metricParameters.ToArray()).ConfigureAwait(false))
-                .GroupBy(m => m.Id).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, double>)new SortedDictionary<string, double>(
-                    g.ToDictionary(m => m.Name, m => m.Value), StringComparer.Ordinal));
+            foreach (var (id, name, value) in await Sql.QueryAsync(connection, null, $"SELECT version_id, name, value FROM version_metrics WHERE {idFilter}{nameFilter}",
+                r => (r.Int64(0), r.GetString(1), r.GetDouble(2)), cancellationToken, metricParameters.ToArray()).ConfigureAwait(false))
+            {
+                if (!metrics.TryGetValue(id, out var map))
+                    metrics[id] = map = new SortedDictionary<string, double>(StringComparer.Ordinal);
+                ((SortedDictionary<string, double>)map)[name] = value;
+            }
         }
         return new VersionDetails(aliases, tags, metrics);
     }

@@ -37,7 +37,7 @@ internal sealed record NewVersion
 internal sealed partial class MetadataStore(RegistryDatabase database)
 {
     private const int MaximumAttempts = 8;
-    private const int RowsPerInsert = 200;
+    private const int ParametersPerCommand = 2000;
 
     public static readonly JsonSerializerOptions StorageJson = CreateStorageJson();
 
@@ -63,10 +63,10 @@ internal sealed partial class MetadataStore(RegistryDatabase database)
             var at = version.At;
             await Sql.ExecuteAsync(connection, transaction,
                 "INSERT INTO models (name, created_at, updated_at, last_version) VALUES (@name, @at, @at, 0) ON CONFLICT (name) DO NOTHING",
-                cancellationToken, ("@name", version.ModelName), ("@at", at)).ConfigureAwait(false);
+                cancellationToken, ("@name", version.ModelName), ("@at", Time(at))).ConfigureAwait(false);
             var (modelId, number) = (await Sql.QueryAsync(connection, transaction,
                 "UPDATE models SET last_version = last_version + 1, updated_at = @at WHERE name = @name RETURNING id, last_version",
-                r => (r.Int64(0), r.Int32(1)), cancellationToken, ("@name", version.ModelName), ("@at", at)).ConfigureAwait(false)).Single();
+                r => (r.Int64(0), r.Int32(1)), cancellationToken, ("@name", version.ModelName), ("@at", Time(at))).ConfigureAwait(false)).Single();
 
             long? runId = null;
             var hyperparameters = version.Hyperparameters;
@@ -97,18 +97,16 @@ internal sealed partial class MetadataStore(RegistryDatabase database)
                 $"{Json("@hyperparameters")}, {Json("@pipeline")}, {Json("@training")}, {Json("@evaluation")}, {Json("@environment")}, {Json("@history")}, {Json("@reports")}) RETURNING id",
                 cancellationToken,
                 ("@model", modelId), ("@version", number), ("@status", Status(VersionStatus.Active)), ("@description", version.Description),
-                ("@by", version.RegisteredBy), ("@at", at), ("@run", runId), ("@parent", parentId),
+                ("@by", version.RegisteredBy), ("@at", Time(at)), ("@run", runId), ("@parent", parentId),
                 ("@lineage", version.Lineage?.Kind.ToString()), ("@teacher", teacherId), ("@hyperparameters", hyperparameters),
                 ("@pipeline", version.Pipeline), ("@training", version.TrainingData), ("@evaluation", version.EvaluationData),
                 ("@environment", environment), ("@history", history), ("@reports", version.Reports)).ConfigureAwait(false),
                 CultureInfo.InvariantCulture);
 
-            await InsertRowsAsync(connection, transaction, "version_artifacts (version_id, name, sha256, size)",
-                version.Artifacts.Select(a => new object?[] { versionId, a.Name, a.Sha256, a.Size }).ToList(), cancellationToken).ConfigureAwait(false);
-            await InsertRowsAsync(connection, transaction, "version_metrics (version_id, name, value)",
-                version.Metrics.Select(m => new object?[] { versionId, m.Key, m.Value }).ToList(), cancellationToken).ConfigureAwait(false);
-            await InsertRowsAsync(connection, transaction, "version_tags (version_id, key, value)",
-                version.Tags.Select(t => new object?[] { versionId, t.Key, t.Value }).ToList(), cancellationToken).ConfigureAwait(false);
+            await InsertRowsAsync(connection, transaction, cancellationToken,
+                ("version_artifacts (version_id, name, sha256, size)", version.Artifacts.Select(a => new object?[] { versionId, a.Name, a.Sha256, a.Size }).ToList()),
+                ("version_metrics (version_id, name, value)", version.Metrics.Select(m => new object?[] { versionId, m.Key, m.Value }).ToList()),
+                ("version_tags (version_id, key, value)", version.Tags.Select(t => new object?[] { versionId, t.Key, t.Value }).ToList())).ConfigureAwait(false);
             foreach (var alias in version.Aliases)
                 await MoveAliasAsync(connection, transaction, modelId, alias, (versionId, number), version.RegisteredBy, at, "registered", cancellationToken).ConfigureAwait(false);
             return number;
@@ -143,13 +141,17 @@ internal sealed partial class MetadataStore(RegistryDatabase database)
 
     private string Json(string parameterName) => database.JsonValue(parameterName);
 
+    private object Time(DateTimeOffset at) => database.TimestampValue(at);
+
+    private DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => database.ReadTimestamp(reader, ordinal);
+
     private static string RunKey(Guid key) => key.ToString("D", CultureInfo.InvariantCulture);
 
     /// <summary>Updates the model's row (its <c>updated_at</c>), which also locks it for the rest of the transaction; returns its id.</summary>
     private async Task<long> LockModelAsync(DbConnection connection, DbTransaction transaction, string modelName, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var id = await Sql.ScalarAsync(connection, transaction, "UPDATE models SET updated_at = @at WHERE name = @name RETURNING id",
-            cancellationToken, ("@name", modelName), ("@at", at)).ConfigureAwait(false);
+            cancellationToken, ("@name", modelName), ("@at", Time(at))).ConfigureAwait(false);
         return id is null ? throw ModelNotFound(modelName) : Convert.ToInt64(id, CultureInfo.InvariantCulture);
     }
 
@@ -182,27 +184,50 @@ internal sealed partial class MetadataStore(RegistryDatabase database)
         return records.Count == 0 ? null : $"[{string.Join(",", records)}]";
     }
 
-    /// <summary>Inserts rows with multi-row VALUES lists, <see cref="RowsPerInsert"/> rows per statement.</summary>
-    private static async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, string tableAndColumns, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts rows into several tables with multi-row VALUES lists, as few commands as the parameter budget allows (each
+    /// command one round trip to a server): <see cref="ParametersPerCommand"/> parameters per command at most.
+    /// </summary>
+    private static async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken,
+        params (string TableAndColumns, IReadOnlyList<object?[]> Rows)[] tables)
     {
-        for (var start = 0; start < rows.Count; start += RowsPerInsert)
+        var command = connection.CreateCommand();
+        try
         {
-            await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            var sql = new StringBuilder("INSERT INTO ").Append(tableAndColumns).Append(" VALUES ");
-            for (var r = start; r < Math.Min(rows.Count, start + RowsPerInsert); r++)
+            var sql = new StringBuilder();
+            foreach (var (tableAndColumns, rows) in tables)
             {
-                sql.Append(r == start ? "(" : ", (");
-                for (var c = 0; c < rows[r].Length; c++)
+                for (var r = 0; r < rows.Count; r++)
                 {
-                    var name = $"@r{r - start}c{c}";
-                    sql.Append(c == 0 ? name : ", " + name);
-                    Sql.Add(command, name, rows[r][c]);
+                    if (command.Parameters.Count + rows[r].Length > ParametersPerCommand)
+                    {
+                        command.CommandText = sql.Append(';').ToString();
+                        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        await command.DisposeAsync().ConfigureAwait(false);
+                        command = connection.CreateCommand();
+                        command.Transaction = transaction;
+                        sql.Clear();
+                    }
+                    sql.Append(r == 0 || sql.Length == 0 ? (sql.Length == 0 ? "" : "; ") + $"INSERT INTO {tableAndColumns} VALUES (" : ", (");
+                    for (var c = 0; c < rows[r].Length; c++)
+                    {
+                        var name = $"@p{command.Parameters.Count}";
+                        sql.Append(c == 0 ? name : ", " + name);
+                        Sql.Add(command, name, rows[r][c]);
+                    }
+                    sql.Append(')');
                 }
-                sql.Append(')');
             }
-            command.CommandText = sql.ToString();
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (command.Parameters.Count > 0)
+            {
+                command.CommandText = sql.ToString();
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
         }
     }
 

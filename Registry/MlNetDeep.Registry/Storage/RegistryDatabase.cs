@@ -31,12 +31,17 @@ public abstract class RegistryDatabase : IAsyncDisposable
     /// <summary>The SQL that reads parameter <paramref name="parameterName"/> (a string) as a value of the JSON column type.</summary>
     protected internal virtual string JsonValue(string parameterName) => parameterName;
 
+    /// <summary>The parameter value that stores <paramref name="at"/> (UTC) in a timestamp column. Default: the <see cref="DateTimeOffset"/> itself.</summary>
+    protected internal virtual object TimestampValue(DateTimeOffset at) => at;
+
+    /// <summary>Reads a timestamp column written from <see cref="TimestampValue"/>, in UTC.</summary>
+    protected internal virtual DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal).ToUniversalTime();
+
     /// <summary>
-    /// SQL that is true when <paramref name="column"/> equals an element of the array parameter
-    /// <paramref name="arrayParameter"/> (a <c>long[]</c>), or null where the provider has no array parameters (then the
-    /// registry repeats the filtering subquery instead).
+    /// A condition that is true when <paramref name="column"/> is one of <paramref name="ids"/>, and the value of its one
+    /// parameter <paramref name="parameterName"/> (an array, a JSON list, …), so that any number of ids costs one parameter.
     /// </summary>
-    protected internal virtual string? AnyOf(string column, string arrayParameter) => null;
+    protected internal abstract (string Condition, object ParameterValue) AnyOf(string column, string parameterName, IReadOnlyList<long> ids);
 
     /// <summary>A provider error as the registry's own exception (permission denied, read-only database), or null to keep it.</summary>
     protected internal abstract RegistryException? Translate(DbException exception);
