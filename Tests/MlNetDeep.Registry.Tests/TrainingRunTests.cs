@@ -53,4 +53,33 @@ public sealed class TrainingRunTests
         Assert.AreEqual(RunStatus.Finished, run.Status);
         Assert.AreEqual(new Lineage(parent, LineageKind.FineTuned), (await registry.GetVersionAsync("flowers-mlp", VersionSelector.Version(child.Version))).Lineage);
     }
+
+    [TestMethod]
+    public async Task AFitResumedFromACheckpointGoesOnLoggingIntoTheSameRun()
+    {
+        await using var registry = await SqliteRegistry.OpenAsync(folder);
+        var ml = new MLContext(seed: 1);
+        var train = ml.Data.LoadFromEnumerable(TestModels.Flowers(60, seed: 1));
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train).Transform(train);
+        FeedForwardOptions Options(int epochs, RegistryTrainingCallback callback)
+        {
+            var options = new FeedForwardOptions
+            {
+                NumberOfEpochs = epochs, HiddenLayerSizes = [8], Seed = 4, EarlyStopping = null,
+                CheckpointFolder = Path.Combine(folder, "checkpoints"), ResumeFromCheckpoint = true,
+            };
+            options.Callbacks.Add(callback);
+            return options;
+        }
+        var first = new RegistryTrainingCallback(registry, "flowers-mlp") { CheckpointEveryEpochs = 0 };
+        var second = new RegistryTrainingCallback(registry, "flowers-mlp") { CheckpointEveryEpochs = 0 };
+
+        using (ml.MulticlassClassification.Trainers.FeedForward(Options(2, first)).Fit(keyed)) { }
+        using (ml.MulticlassClassification.Trainers.FeedForward(Options(3, second)).Fit(keyed)) { }
+        var run = await registry.GetRunAsync(first.Run!.Id);
+
+        Assert.AreEqual(first.Run.Id, second.Run!.Id);
+        CollectionAssert.AreEqual(new[] { 1, 2, 3 }, run.Epochs.Select(e => e["Epoch"]!.GetValue<int>()).ToArray());
+        Assert.AreEqual(RunStatus.Finished, run.Status);
+    }
 }

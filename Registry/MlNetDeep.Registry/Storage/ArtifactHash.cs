@@ -22,15 +22,28 @@ public static class ArtifactHash
     /// <exception cref="ArtifactIntegrityException">The content's hash or length differs.</exception>
     public static async Task<MemoryStream> ReadVerifiedAsync(Stream content, string expectedSha256, long expectedSize, string description, CancellationToken cancellationToken = default)
     {
-        var buffer = new MemoryStream(expectedSize is > 0 and < int.MaxValue ? (int)expectedSize : 0);
-        await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        var actual = Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
-        if (actual != expectedSha256 || buffer.Length != expectedSize)
+        byte[] bytes;
+        int length;
+        if (content.CanSeek && content.Length - content.Position is var remaining and < int.MaxValue)
+        {
+            // One read of the known length: no growing buffer, no copy.
+            bytes = new byte[remaining];
+            await content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            length = bytes.Length;
+        }
+        else
+        {
+            var buffer = new MemoryStream(expectedSize is > 0 and < int.MaxValue ? (int)expectedSize : 0);
+            await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            bytes = buffer.GetBuffer();
+            length = (int)buffer.Length;
+        }
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes.AsSpan(0, length)));
+        if (actual != expectedSha256 || length != expectedSize)
         {
             throw new ArtifactIntegrityException(
-                $"{description} was changed or damaged after registration: its SHA-256 is {actual} ({buffer.Length} bytes), but {expectedSha256} ({expectedSize} bytes) was registered. Refusing to load it; restore the file from a backup or register the model again.");
+                $"{description} was changed or damaged after registration: its SHA-256 is {actual} ({length} bytes), but {expectedSha256} ({expectedSize} bytes) was registered. Refusing to load it; restore the file from a backup or register the model again.");
         }
-        buffer.Position = 0;
-        return buffer;
+        return new MemoryStream(bytes, 0, length, writable: false, publiclyVisible: true);
     }
 }
