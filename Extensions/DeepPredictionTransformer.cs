@@ -1,25 +1,32 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MlNetDeep.Networks;
+using MlNetDeep.Tasks;
 
 namespace MlNetDeep;
 
 /// <summary>
 /// A fitted MlNetDeep model. It scores through ML.NET's own transforms (the network exported to ONNX and run by ML.NET's
-/// OnnxTransformer), so it saves into model.zip and loads with <c>ml.Model.Load</c> like any ML.NET model. It holds no
-/// native tensors; dispose it to release the ONNX session.
+/// OnnxTransformer), so it saves into model.zip and loads with <c>ml.Model.Load</c> like any ML.NET model. It is an ML.NET
+/// prediction transformer over one feature column, so ML.NET's tooling that looks for one (permutation feature
+/// importance) works on it. It holds no native tensors; dispose it to release the ONNX session.
 /// </summary>
-public sealed class DeepPredictionTransformer : ITransformer, IDisposable
+public sealed class DeepPredictionTransformer : ISingleFeaturePredictionTransformer<TrainedNetwork>, IDisposable
 {
     private readonly ITransformer scoring;
     private bool disposed;
 
-    internal DeepPredictionTransformer(ITransformer scoring, TrainedNetwork network, IReadOnlyList<EpochRecord> history, string onnxInputName)
+    private readonly OutputColumns columns;
+
+    internal DeepPredictionTransformer(ITransformer scoring, TrainedNetwork network, IReadOnlyList<EpochRecord> history, string onnxInputName,
+        OutputColumns columns, DataViewSchema.Column featureColumn)
     {
         this.scoring = scoring;
+        this.columns = columns;
         Network = network;
         History = history;
         OnnxInputName = onnxInputName;
+        FeatureColumnName = featureColumn.Name;
+        FeatureColumnType = featureColumn.Type;
     }
 
     /// <summary>The trained network (definition and weights), e.g. to fine-tune it further.</summary>
@@ -27,6 +34,15 @@ public sealed class DeepPredictionTransformer : ITransformer, IDisposable
 
     /// <summary>One record per trained epoch.</summary>
     public IReadOnlyList<EpochRecord> History { get; }
+
+    /// <summary>The feature column the network reads.</summary>
+    public string FeatureColumnName { get; }
+
+    /// <summary>The feature column's type at Fit.</summary>
+    public DataViewType FeatureColumnType { get; }
+
+    /// <summary>The trained network (the same as <see cref="Network"/>), as ML.NET's prediction transformers expose their model.</summary>
+    TrainedNetwork IPredictionTransformer<TrainedNetwork>.Model => Network;
 
     /// <summary>The ONNX model's input name (the feature column, or an internal column when the features needed conversion).</summary>
     public string OnnxInputName { get; }
@@ -51,7 +67,7 @@ public sealed class DeepPredictionTransformer : ITransformer, IDisposable
     {
         var full = Path.GetFullPath(path);
         var temporary = full + ".writing";
-        File.WriteAllBytes(temporary, Network.ToOnnx(OnnxInputName));
+        File.WriteAllBytes(temporary, Network.ToOnnx(OnnxInputName, tokenKeyBits: 0, columns));
         File.Move(temporary, full, overwrite: true);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using MlNetDeep.Data;
 using MlNetDeep.Engine;
 using MlNetDeep.Networks;
+using MlNetDeep.Onnx;
 using MlNetDeep.Runtime;
 using MlNetDeep.Scoring;
 using MlNetDeep.Tasks;
@@ -18,9 +19,12 @@ namespace MlNetDeep;
 /// </summary>
 public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
 {
+    private static readonly Lock SeededInitialization = new();
+
     private readonly NetworkArchitecture architecture;
     private readonly PredictionTask task;
     private readonly int environmentSeed;
+    private readonly TrainingHooks hooks;
 
     internal DeepTrainer(TrainCatalogBase.CatalogInstantiatorBase catalog, DeepTrainerOptions options, NetworkArchitecture architecture, PredictionTask task)
     {
@@ -30,10 +34,42 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         this.architecture = architecture;
         this.task = task;
         environmentSeed = MlNetInternals.NextSeed(MlNetInternals.EnvironmentOf(catalog), "MlNetDeep");
+        hooks = TrainingHooks.None;
     }
 
-    /// <summary>The options this trainer was created with.</summary>
+    private DeepTrainer(DeepTrainer trainer, TrainingHooks hooks)
+    {
+        Options = trainer.Options;
+        architecture = trainer.architecture;
+        task = trainer.task;
+        environmentSeed = trainer.environmentSeed;
+        this.hooks = hooks;
+    }
+
+    /// <summary>The options (hyperparameters) this trainer was created with.</summary>
     public DeepTrainerOptions Options { get; }
+
+    /// <summary>The same trainer, reporting every epoch's record to <paramref name="progress"/>.</summary>
+    public DeepTrainer WithProgress(IProgress<EpochRecord> progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        return new(this, hooks with { Progress = progress });
+    }
+
+    /// <summary>
+    /// The same trainer, with <paramref name="callbacks"/> added after the built-in ones (schedule, clipping, weight
+    /// averaging, early stopping) and before checkpointing. A callback resets its state in <see cref="TrainingCallback.OnTrainingBegin"/>.
+    /// </summary>
+    public DeepTrainer WithCallbacks(params TrainingCallback[] callbacks)
+    {
+        ArgumentNullException.ThrowIfNull(callbacks);
+        if (callbacks.Any(c => c is null))
+            throw new ArgumentException("A callback is null.", nameof(callbacks));
+        return new(this, hooks with { Callbacks = [.. hooks.Callbacks, .. callbacks] });
+    }
+
+    /// <summary>The same trainer, cancelled between batches by <paramref name="cancellationToken"/>; the last checkpoint stays usable for resuming.</summary>
+    public DeepTrainer WithCancellation(CancellationToken cancellationToken) => new(this, hooks with { CancellationToken = cancellationToken });
 
     /// <inheritdoc />
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -58,7 +94,7 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
             if (weight.Kind != SchemaShape.Column.VectorKind.Scalar || ExampleTable.CheckWeightType(weight.ItemType, weightName) is not null)
                 throw new ArgumentOutOfRangeException(nameof(inputSchema), ExampleTable.CheckWeightType(weight.ItemType, weightName) ?? $"Weight column '{weightName}' must be a scalar.");
         }
-        foreach (var column in MlNetInternals.ShapeOf(task.OutputSchema(label)))
+        foreach (var column in MlNetInternals.ShapeOf(task.OutputSchema(label, OutputColumns.Of(Options))))
             columns[column.Name] = column;
         return new SchemaShape(columns.Values);
 
@@ -97,21 +133,29 @@ public sealed class DeepTrainer : IEstimator<DeepPredictionTransformer>
         var device = Options.Device.Resolve();
         if (Options.NumberOfThreads is { } threads)
             set_num_threads(threads);
-        manual_seed(seed);
 
         var normalize = Options.NormalizeFeatures && initialNetwork is null && !columns.Features.IsTokenSequence;
         var settings = new DataSettings(Options.BatchSize, Options.ValidationFraction, Options.DataLoading, Options.ShuffleBufferSize, seed, normalize);
-        using var data = TrainingData.Prepare(trainData, validationData, columns, task, settings, device, Options.CancellationToken);
+        using var data = TrainingData.Prepare(trainData, validationData, columns, task, settings, device, hooks.CancellationToken);
         var classes = task.ResolveClasses(columns.Label, data.ClassCount);
-        var (spec, network, ownsNetwork, layerGroups) = BuildNetwork(columns.Features, data, initialNetwork);
+        (NetworkSpec Spec, nn.Module<Tensor, Tensor> Network, bool Owned, IReadOnlyList<LayerGroup>? LayerGroups) built;
+        // Weight initialization draws from libtorch's one process-wide generator: seeding and building as one step keeps
+        // concurrent Fits reproducible (dropout draws from it during training too, so with dropout they are not bit-exact).
+        lock (SeededInitialization)
+        {
+            manual_seed(seed);
+            built = BuildNetwork(columns.Features, data, initialNetwork);
+        }
+        var (spec, network, ownsNetwork, layerGroups) = built;
         try
         {
             network.to(device);
-            var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson(), imageLayout) { LayerGroups = layerGroups });
+            var history = TrainingEngine.Train(new TrainingSetup(network, task, data, Options, seed, device, spec.ToJson(), imageLayout, hooks) { LayerGroups = layerGroups });
             var trained = new TrainedNetwork(spec, WeightTensor.ReadAll(network), task, data.ClassCount);
             var onnxInput = ScoringChain.OnnxInputName(columns.Features);
-            var scoring = ScoringChain.Build(new MLContext(seed), trained, columns.Features, task, classes, trainData);
-            return new DeepPredictionTransformer(scoring, trained, history, onnxInput);
+            var outputColumns = OutputColumns.Of(Options);
+            var scoring = ScoringChain.Build(new MLContext(seed), trained, columns.Features, task, classes, outputColumns, trainData);
+            return new DeepPredictionTransformer(scoring, trained, history, onnxInput, outputColumns, trainData.Schema[columns.Features.Name]);
         }
         finally
         {

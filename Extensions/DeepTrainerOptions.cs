@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace MlNetDeep;
 
 /// <summary>How a trainer feeds data to the network.</summary>
@@ -23,19 +26,6 @@ public enum OptimizerKind
     AdamW,
 }
 
-/// <summary>Which number of the epoch history a callback watches.</summary>
-public enum MonitoredMetric
-{
-    /// <summary>The loss on the validation data (lower is better).</summary>
-    ValidationLoss,
-
-    /// <summary>The task's validation metric: accuracy for classification (higher is better), RMSE for regression (lower is better).</summary>
-    ValidationMetric,
-
-    /// <summary>The mean training loss of the epoch (lower is better); needs no validation data.</summary>
-    TrainLoss,
-}
-
 /// <summary>Stops training when the monitored number stops improving, and by default returns the best epoch's weights.</summary>
 public sealed class EarlyStoppingOptions
 {
@@ -56,11 +46,21 @@ public sealed class EarlyStoppingOptions
 }
 
 /// <summary>
-/// The options every MlNetDeep trainer shares: columns, the optimization loop, regularization, validation, reproducibility,
-/// checkpoints and reporting. Architectures add their own options in a derived class.
+/// The options every MlNetDeep trainer shares: columns, the optimization loop, regularization, validation, reproducibility
+/// and checkpoints. Architectures add their own options in a derived class. Options are hyperparameters only — plain
+/// data that round-trips through JSON (<see cref="ToJson"/>, <see cref="FromJson{TOptions}"/>) for a search to sample
+/// or a registry to record; what a run reports to or is stopped by (progress, callbacks, cancellation) is given to the
+/// trainer instead (<see cref="DeepTrainer.WithProgress"/>, <see cref="DeepTrainer.WithCallbacks"/>,
+/// <see cref="DeepTrainer.WithCancellation"/>). Nothing in an options object changes during a Fit, so several Fits may share one.
 /// </summary>
 public class DeepTrainerOptions
 {
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
     /// <summary>The label column. Default "Label".</summary>
     public string LabelColumnName { get; set; } = "Label";
 
@@ -69,6 +69,15 @@ public class DeepTrainerOptions
 
     /// <summary>An optional Single or Double column of non-negative example weights. Default none.</summary>
     public string? ExampleWeightColumnName { get; set; }
+
+    /// <summary>The score column the fitted model adds (class probabilities, the binary logit, or the regression value). Default "Score".</summary>
+    public string ScoreColumnName { get; set; } = "Score";
+
+    /// <summary>The predicted label column the fitted model adds (classification). Default "PredictedLabel".</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    /// <summary>The probability column the fitted model adds (binary classification). Default "Probability".</summary>
+    public string ProbabilityColumnName { get; set; } = "Probability";
 
     /// <summary>Passes over the training data at most. Default 50 (early stopping usually ends sooner).</summary>
     public int NumberOfEpochs { get; set; } = 50;
@@ -155,20 +164,39 @@ public class DeepTrainerOptions
     /// <summary>Whether Fit continues from the checkpoint in <see cref="CheckpointFolder"/> when there is one. Default false.</summary>
     public bool ResumeFromCheckpoint { get; set; }
 
-    /// <summary>Receives a report after every epoch. Default none.</summary>
-    public IProgress<EpochRecord>? Progress { get; set; }
+    /// <summary>The options as JSON: every hyperparameter, with the options type's own properties, enums as names.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, GetType(), Json);
 
-    /// <summary>Extra callbacks, called after the built-in ones (schedule, clipping, early stopping) and before checkpointing.</summary>
-    public IList<TrainingCallback> Callbacks { get; } = new List<TrainingCallback>();
-
-    /// <summary>Cancels Fit between batches; the last checkpoint stays usable for resuming.</summary>
-    public CancellationToken CancellationToken { get; set; }
+    /// <summary>Options of type <typeparamref name="TOptions"/> read from <see cref="ToJson"/>'s JSON, then validated.</summary>
+    /// <exception cref="ArgumentException">The JSON is not options of that type.</exception>
+    public static TOptions FromJson<TOptions>(string json) where TOptions : DeepTrainerOptions
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        TOptions? options;
+        try
+        {
+            options = JsonSerializer.Deserialize<TOptions>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"The JSON is not valid {typeof(TOptions).Name}: {e.Message}", nameof(json), e);
+        }
+        if (options is null)
+            throw new ArgumentException($"The JSON holds null, not {typeof(TOptions).Name}.", nameof(json));
+        options.Validate();
+        return options;
+    }
 
     /// <summary>Checks every option and throws an <see cref="ArgumentOutOfRangeException"/> naming the first invalid one.</summary>
     public virtual void Validate()
     {
         Require(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "must name a column");
         Require(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), FeatureColumnName, "must name a column");
+        Require(!string.IsNullOrWhiteSpace(ScoreColumnName), nameof(ScoreColumnName), ScoreColumnName, "must name a column");
+        Require(!string.IsNullOrWhiteSpace(PredictedLabelColumnName), nameof(PredictedLabelColumnName), PredictedLabelColumnName, "must name a column");
+        Require(!string.IsNullOrWhiteSpace(ProbabilityColumnName), nameof(ProbabilityColumnName), ProbabilityColumnName, "must name a column");
+        Require(new[] { ScoreColumnName, PredictedLabelColumnName, ProbabilityColumnName }.Distinct().Count() == 3, nameof(ScoreColumnName), ScoreColumnName,
+            "must differ from PredictedLabelColumnName and ProbabilityColumnName");
         Require(NumberOfEpochs >= 1, nameof(NumberOfEpochs), NumberOfEpochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(double.IsFinite(LearningRate) && LearningRate > 0, nameof(LearningRate), LearningRate, "must be a positive number");

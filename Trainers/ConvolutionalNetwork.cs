@@ -59,13 +59,14 @@ public enum ClassifierInput
 /// <item><term>ONNX export</term><description>yes (convolution, batch normalization in inference mode, pooling, residual adds)</description></item>
 /// </list>
 /// </remarks>
-public sealed class ConvolutionalNetworkOptions : DeepTrainerOptions
+public sealed class ConvolutionalNetworkOptions : ImageNetworkOptions
 {
-    /// <summary>The image shape; null to take it from the feature column's dimensions (as ExtractPixels and LoadIdxImages declare them). Default null.</summary>
-    public ImageShape? ImageShape { get; set; }
-
-    /// <summary>How pixels lie in the feature vector. Default <see cref="PixelLayout.ChannelsFirst"/> (ExtractPixels' default).</summary>
-    public PixelLayout PixelLayout { get; set; } = PixelLayout.ChannelsFirst;
+    /// <summary>Sets the defaults of the classic small CNN's head: one hidden layer of 128 units, dropout 0.25.</summary>
+    public ConvolutionalNetworkOptions()
+    {
+        HiddenLayerSizes = [128];
+        DropoutRate = 0.25;
+    }
 
     /// <summary>Per-channel means for input standardization (e.g. ImageNet's); null to compute them from the training images. Default null.</summary>
     public IReadOnlyList<double>? ChannelMean { get; set; }
@@ -79,17 +80,10 @@ public sealed class ConvolutionalNetworkOptions : DeepTrainerOptions
     /// <summary>How the head reads the last feature maps. Default <see cref="ClassifierInput.Flatten"/>.</summary>
     public ClassifierInput ClassifierInput { get; set; } = ClassifierInput.Flatten;
 
-    /// <summary>Hidden layer sizes of the head (ReLU, then dropout). Default [128].</summary>
-    public IReadOnlyList<int> HiddenLayerSizes { get; set; } = [128];
-
-    /// <summary>Dropout probability after each hidden layer of the head. Default 0.25.</summary>
-    public double DropoutRate { get; set; } = 0.25;
-
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
-        Require(ImageShape is null || ImageShape is { Channels: >= 1, Height: >= 1, Width: >= 1 }, nameof(ImageShape), ImageShape, "must be positive in every dimension");
         Require((ChannelMean is null) == (ChannelStd is null), nameof(ChannelMean), ChannelMean is null ? "null" : "set", "and ChannelStd must be given together");
         Require(ChannelStd is null || ChannelStd.All(s => double.IsFinite(s) && s > 0), nameof(ChannelStd),
             ChannelStd is null ? null : string.Join(", ", ChannelStd), "must be positive");
@@ -109,16 +103,13 @@ public sealed class ConvolutionalNetworkOptions : DeepTrainerOptions
             Require(!block.Residual || (block.KernelSize == 3 && block.Padding is null or 1 && block.BatchNormalization), name + ".Residual", block.Residual,
                 "needs KernelSize 3, the default padding and BatchNormalization (a residual block is two 3×3 convolutions with batch normalization)");
         }
-        Require(HiddenLayerSizes is not null && HiddenLayerSizes.All(s => s >= 1), nameof(HiddenLayerSizes),
-            HiddenLayerSizes is null ? null : string.Join(", ", HiddenLayerSizes), "must hold sizes of at least 1");
-        Require(DropoutRate is >= 0 and < 1, nameof(DropoutRate), DropoutRate, "must be in [0, 1)");
     }
 }
 
 /// <summary>The convolutional architecture of <see cref="ConvolutionalNetworkOptions"/>.</summary>
 internal sealed class ConvolutionalArchitecture(ConvolutionalNetworkOptions options) : NetworkArchitecture
 {
-    public override ImageLayout ImageLayoutOf(FeatureColumn features) => ImageLayout.Resolve(features, options.ImageShape, options.PixelLayout);
+    public override ImageLayout ImageLayoutOf(FeatureColumn features) => options.ImageLayoutOf(features);
 
     public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
@@ -152,16 +143,7 @@ internal sealed class ConvolutionalArchitecture(ConvolutionalNetworkOptions opti
             channels = block.Channels;
         }
         layers.Add(options.ClassifierInput == ClassifierInput.Flatten ? new FlattenLayer() : new GlobalAveragePoolLayer());
-        var width = new NetworkSpec([features.Size], layers).OutputShape[0];
-        foreach (var size in options.HiddenLayerSizes)
-        {
-            layers.Add(new LinearLayer(width, size));
-            layers.Add(new ActivationLayer(ActivationKind.Relu));
-            if (options.DropoutRate > 0)
-                layers.Add(new DropoutLayer(options.DropoutRate));
-            width = size;
-        }
-        layers.Add(new LinearLayer(width, outputSize));
+        DenseHead.Add(layers, new NetworkSpec([features.Size], layers).OutputShape[0], outputSize, options, dropoutOnInput: false);
         return new NetworkBody(layers);
     }
 }

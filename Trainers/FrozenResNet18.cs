@@ -62,13 +62,37 @@ public sealed class FrozenResNet18Estimator : IEstimator<TransformerChain<DeepPr
     private const string PixelsColumn = "__MlNetDeep_Pixels";
 
     private readonly FrozenResNet18Options options;
+    private readonly IEstimator<ITransformer> featurizer;
+    private readonly DeepTrainer head;
     private readonly EstimatorChain<DeepPredictionTransformer> pipeline;
 
     internal FrozenResNet18Estimator(MLContext ml, FrozenResNet18Options options)
+        : this(options, Featurizer(ml, options), ml.MulticlassClassification.Trainers.FeedForward(options.Head))
+    {
+    }
+
+    private FrozenResNet18Estimator(FrozenResNet18Options options, IEstimator<ITransformer> featurizer, DeepTrainer head)
+    {
+        this.options = options;
+        this.featurizer = featurizer;
+        this.head = head;
+        pipeline = featurizer.Append(head);
+    }
+
+    /// <summary>The same estimator, its head reporting every epoch's record to <paramref name="progress"/>.</summary>
+    public FrozenResNet18Estimator WithProgress(IProgress<EpochRecord> progress) => new(options, featurizer, head.WithProgress(progress));
+
+    /// <summary>The same estimator, with <paramref name="callbacks"/> added to its head's training.</summary>
+    public FrozenResNet18Estimator WithCallbacks(params TrainingCallback[] callbacks) => new(options, featurizer, head.WithCallbacks(callbacks));
+
+    /// <summary>The same estimator, its head's training cancelled between batches by <paramref name="cancellationToken"/>.</summary>
+    public FrozenResNet18Estimator WithCancellation(CancellationToken cancellationToken) => new(options, featurizer, head.WithCancellation(cancellationToken));
+
+    /// <summary>Image files → 224 × 224 pixels → the pretrained ResNet18's 512 features (ML.NET's image transforms and ONNX scorer).</summary>
+    private static IEstimator<ITransformer> Featurizer(MLContext ml, FrozenResNet18Options options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.options = options;
         if (!File.Exists(ResNet18Backbone.DefaultModelPath))
             throw new FileNotFoundException(
                 $"The ResNet18 model is not at '{ResNet18Backbone.DefaultModelPath}'. Reference the Microsoft.ML.DnnImageFeaturizer.ResNet18 package from the application so its build copies DnnImageModels/ beside it.",
@@ -77,12 +101,11 @@ public sealed class FrozenResNet18Estimator : IEstimator<TransformerChain<DeepPr
         IEstimator<ITransformer> images = ml.Transforms.LoadImages(ImageColumn, options.ImageFolder, options.ImagePathColumnName);
         if (options.ResizeImages)
             images = images.Append(ml.Transforms.ResizeImages(ImageColumn, FrozenResNet18Options.InputSize, FrozenResNet18Options.InputSize, ImageColumn, ImageResizingEstimator.ResizingKind.Fill));
-        pipeline = images
+        return images
             .Append(ml.Transforms.ExtractPixels(PixelsColumn, ImageColumn))
             .Append(ml.Transforms.DnnFeaturizeImage(options.Head.FeatureColumnName,
                 m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn, modelFolder), PixelsColumn))
-            .Append(ml.Transforms.DropColumns(ImageColumn, PixelsColumn))
-            .Append(ml.MulticlassClassification.Trainers.FeedForward(options.Head));
+            .Append(ml.Transforms.DropColumns(ImageColumn, PixelsColumn));
     }
 
     /// <inheritdoc />

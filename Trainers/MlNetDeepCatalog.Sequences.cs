@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using MlNetDeep.Networks;
 using MlNetDeep.Tasks;
 
 namespace MlNetDeep;
@@ -11,12 +10,22 @@ public static partial class MlNetDeepCatalog
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">The label: a key (use MapValueToKey), or class indices as UInt32/Single/Double.</param>
     /// <param name="featureColumnName">A numeric sequence (fixed-size vector; steps from its dimensions) or a token sequence (vector of keys).</param>
-    /// <param name="kind">LSTM or GRU.</param>
-    /// <param name="hiddenSize">Units per layer and direction.</param>
-    /// <param name="numberOfEpochs">Maximum passes over the data (early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="exampleWeightColumnName">Optional non-negative example weights.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data; null for the options' default (50; early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="learningRate">The (initial) learning rate; null for the options' default (1e-3).</param>
+    /// <param name="kind">LSTM or GRU; null for the default (LSTM).</param>
+    /// <param name="hiddenSize">Units per layer and direction; null for the default (128).</param>
     public static DeepTrainer RecurrentNetwork(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", RecurrentKind kind = RecurrentKind.Lstm, int hiddenSize = 128, int numberOfEpochs = 50) =>
-        catalog.RecurrentNetwork(RecurrentOptions(labelColumnName, featureColumnName, kind, hiddenSize, numberOfEpochs));
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int? numberOfEpochs = null, double? learningRate = null, RecurrentKind? kind = null, int? hiddenSize = null)
+    {
+        var options = Configure(new RecurrentNetworkOptions(), labelColumnName, featureColumnName, exampleWeightColumnName, numberOfEpochs, learningRate);
+        if (kind is { } cell)
+            options.Kind = cell;
+        if (hiddenSize is { } units)
+            options.HiddenSize = units;
+        return catalog.RecurrentNetwork(options);
+    }
 
     /// <summary>An LSTM or GRU network for sequence classification, with all options.</summary>
     public static DeepTrainer RecurrentNetwork(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, RecurrentNetworkOptions options) =>
@@ -26,12 +35,22 @@ public static partial class MlNetDeepCatalog
     /// <param name="catalog">The binary trainers catalog.</param>
     /// <param name="labelColumnName">A Boolean label (or numbers where &gt; 0 is the positive class, or a two-value key).</param>
     /// <param name="featureColumnName">A numeric sequence (fixed-size vector; steps from its dimensions) or a token sequence (vector of keys).</param>
-    /// <param name="kind">LSTM or GRU.</param>
-    /// <param name="hiddenSize">Units per layer and direction.</param>
-    /// <param name="numberOfEpochs">Maximum passes over the data.</param>
+    /// <param name="exampleWeightColumnName">Optional non-negative example weights.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data; null for the options' default (50; early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="learningRate">The (initial) learning rate; null for the options' default (1e-3).</param>
+    /// <param name="kind">LSTM or GRU; null for the default (LSTM).</param>
+    /// <param name="hiddenSize">Units per layer and direction; null for the default (128).</param>
     public static DeepTrainer RecurrentNetwork(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", RecurrentKind kind = RecurrentKind.Lstm, int hiddenSize = 128, int numberOfEpochs = 50) =>
-        catalog.RecurrentNetwork(RecurrentOptions(labelColumnName, featureColumnName, kind, hiddenSize, numberOfEpochs));
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int? numberOfEpochs = null, double? learningRate = null, RecurrentKind? kind = null, int? hiddenSize = null)
+    {
+        var options = Configure(new RecurrentNetworkOptions(), labelColumnName, featureColumnName, exampleWeightColumnName, numberOfEpochs, learningRate);
+        if (kind is { } cell)
+            options.Kind = cell;
+        if (hiddenSize is { } units)
+            options.HiddenSize = units;
+        return catalog.RecurrentNetwork(options);
+    }
 
     /// <summary>An LSTM or GRU network for binary sequence classification, with all options.</summary>
     public static DeepTrainer RecurrentNetwork(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, RecurrentNetworkOptions options) =>
@@ -39,14 +58,24 @@ public static partial class MlNetDeepCatalog
 
     /// <summary>An LSTM or GRU network for sequence regression and forecasting: Score is the prediction.</summary>
     /// <param name="catalog">The regression trainers catalog.</param>
-    /// <param name="labelColumnName">A Single, Double or UInt32 label.</param>
+    /// <param name="labelColumnName">A Single, Double or UInt32 label, or a known-size Single vector for several values.</param>
     /// <param name="featureColumnName">A numeric sequence (fixed-size vector; steps from its dimensions) or a token sequence (vector of keys).</param>
-    /// <param name="kind">LSTM or GRU.</param>
-    /// <param name="hiddenSize">Units per layer and direction.</param>
-    /// <param name="numberOfEpochs">Maximum passes over the data.</param>
+    /// <param name="exampleWeightColumnName">Optional non-negative example weights.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data; null for the options' default (50; early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="learningRate">The (initial) learning rate; null for the options' default (1e-3).</param>
+    /// <param name="kind">LSTM or GRU; null for the default (LSTM).</param>
+    /// <param name="hiddenSize">Units per layer and direction; null for the default (128).</param>
     public static DeepTrainer RecurrentNetwork(this RegressionCatalog.RegressionTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", RecurrentKind kind = RecurrentKind.Lstm, int hiddenSize = 128, int numberOfEpochs = 50) =>
-        catalog.RecurrentNetwork(RecurrentOptions(labelColumnName, featureColumnName, kind, hiddenSize, numberOfEpochs));
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int? numberOfEpochs = null, double? learningRate = null, RecurrentKind? kind = null, int? hiddenSize = null)
+    {
+        var options = Configure(new RecurrentNetworkOptions(), labelColumnName, featureColumnName, exampleWeightColumnName, numberOfEpochs, learningRate);
+        if (kind is { } cell)
+            options.Kind = cell;
+        if (hiddenSize is { } units)
+            options.HiddenSize = units;
+        return catalog.RecurrentNetwork(options);
+    }
 
     /// <summary>An LSTM or GRU network for sequence regression and forecasting, with all options.</summary>
     public static DeepTrainer RecurrentNetwork(this RegressionCatalog.RegressionTrainers catalog, RecurrentNetworkOptions options) =>
@@ -56,11 +85,19 @@ public static partial class MlNetDeepCatalog
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">The label: a key (use MapValueToKey), or class indices as UInt32/Single/Double.</param>
     /// <param name="featureColumnName">A numeric sequence (fixed-size vector; steps from its dimensions) or a token sequence (vector of keys).</param>
-    /// <param name="numberOfLayers">Encoder blocks.</param>
-    /// <param name="numberOfEpochs">Maximum passes over the data (early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="exampleWeightColumnName">Optional non-negative example weights.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data; null for the options' default (50; early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="learningRate">The (initial) learning rate; null for the options' default (1e-3).</param>
+    /// <param name="numberOfLayers">Encoder blocks; null for the default (2).</param>
     public static DeepTrainer TransformerNetwork(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", int numberOfLayers = 2, int numberOfEpochs = 50) =>
-        catalog.TransformerNetwork(TransformerOptions(labelColumnName, featureColumnName, numberOfLayers, numberOfEpochs));
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int? numberOfEpochs = null, double? learningRate = null, int? numberOfLayers = null)
+    {
+        var options = Configure(new TransformerNetworkOptions(), labelColumnName, featureColumnName, exampleWeightColumnName, numberOfEpochs, learningRate);
+        if (numberOfLayers is { } blocks)
+            options.NumberOfLayers = blocks;
+        return catalog.TransformerNetwork(options);
+    }
 
     /// <summary>A Transformer encoder for sequence classification, with all options.</summary>
     public static DeepTrainer TransformerNetwork(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, TransformerNetworkOptions options) =>
@@ -70,11 +107,19 @@ public static partial class MlNetDeepCatalog
     /// <param name="catalog">The binary trainers catalog.</param>
     /// <param name="labelColumnName">A Boolean label (or numbers where &gt; 0 is the positive class, or a two-value key).</param>
     /// <param name="featureColumnName">A numeric sequence (fixed-size vector; steps from its dimensions) or a token sequence (vector of keys).</param>
-    /// <param name="numberOfLayers">Encoder blocks.</param>
-    /// <param name="numberOfEpochs">Maximum passes over the data.</param>
+    /// <param name="exampleWeightColumnName">Optional non-negative example weights.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data; null for the options' default (50; early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="learningRate">The (initial) learning rate; null for the options' default (1e-3).</param>
+    /// <param name="numberOfLayers">Encoder blocks; null for the default (2).</param>
     public static DeepTrainer TransformerNetwork(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", int numberOfLayers = 2, int numberOfEpochs = 50) =>
-        catalog.TransformerNetwork(TransformerOptions(labelColumnName, featureColumnName, numberOfLayers, numberOfEpochs));
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int? numberOfEpochs = null, double? learningRate = null, int? numberOfLayers = null)
+    {
+        var options = Configure(new TransformerNetworkOptions(), labelColumnName, featureColumnName, exampleWeightColumnName, numberOfEpochs, learningRate);
+        if (numberOfLayers is { } blocks)
+            options.NumberOfLayers = blocks;
+        return catalog.TransformerNetwork(options);
+    }
 
     /// <summary>A Transformer encoder for binary sequence classification, with all options.</summary>
     public static DeepTrainer TransformerNetwork(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, TransformerNetworkOptions options) =>
@@ -82,21 +127,23 @@ public static partial class MlNetDeepCatalog
 
     /// <summary>A Transformer encoder for sequence regression and forecasting: Score is the prediction.</summary>
     /// <param name="catalog">The regression trainers catalog.</param>
-    /// <param name="labelColumnName">A Single, Double or UInt32 label.</param>
+    /// <param name="labelColumnName">A Single, Double or UInt32 label, or a known-size Single vector for several values.</param>
     /// <param name="featureColumnName">A numeric sequence (fixed-size vector; steps from its dimensions) or a token sequence (vector of keys).</param>
-    /// <param name="numberOfLayers">Encoder blocks.</param>
-    /// <param name="numberOfEpochs">Maximum passes over the data.</param>
+    /// <param name="exampleWeightColumnName">Optional non-negative example weights.</param>
+    /// <param name="numberOfEpochs">Maximum passes over the data; null for the options' default (50; early stopping on a 10% validation split usually ends sooner).</param>
+    /// <param name="learningRate">The (initial) learning rate; null for the options' default (1e-3).</param>
+    /// <param name="numberOfLayers">Encoder blocks; null for the default (2).</param>
     public static DeepTrainer TransformerNetwork(this RegressionCatalog.RegressionTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", int numberOfLayers = 2, int numberOfEpochs = 50) =>
-        catalog.TransformerNetwork(TransformerOptions(labelColumnName, featureColumnName, numberOfLayers, numberOfEpochs));
+        string labelColumnName = "Label", string featureColumnName = "Features", string? exampleWeightColumnName = null,
+        int? numberOfEpochs = null, double? learningRate = null, int? numberOfLayers = null)
+    {
+        var options = Configure(new TransformerNetworkOptions(), labelColumnName, featureColumnName, exampleWeightColumnName, numberOfEpochs, learningRate);
+        if (numberOfLayers is { } blocks)
+            options.NumberOfLayers = blocks;
+        return catalog.TransformerNetwork(options);
+    }
 
     /// <summary>A Transformer encoder for sequence regression and forecasting, with all options.</summary>
     public static DeepTrainer TransformerNetwork(this RegressionCatalog.RegressionTrainers catalog, TransformerNetworkOptions options) =>
         new(catalog, options, new TransformerArchitecture(options), RegressionTask.Instance);
-
-    private static RecurrentNetworkOptions RecurrentOptions(string label, string features, RecurrentKind kind, int hiddenSize, int epochs) =>
-        new() { LabelColumnName = label, FeatureColumnName = features, Kind = kind, HiddenSize = hiddenSize, NumberOfEpochs = epochs };
-
-    private static TransformerNetworkOptions TransformerOptions(string label, string features, int layers, int epochs) =>
-        new() { LabelColumnName = label, FeatureColumnName = features, NumberOfLayers = layers, NumberOfEpochs = epochs };
 }

@@ -23,7 +23,7 @@ namespace MlNetDeep;
 /// <item><term>ONNX export</term><description>yes: the whole network, resizing and channel expansion included</description></item>
 /// </list>
 /// </remarks>
-public sealed class PretrainedResNet18Options : DeepTrainerOptions
+public sealed class PretrainedResNet18Options : ImageNetworkOptions
 {
     /// <summary>Backbone stages, input side first: the stem (7×7 convolution and max pooling), then four stages of residual blocks.</summary>
     public const int BackboneStages = 5;
@@ -31,19 +31,17 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
     /// <summary>The smallest image side the backbone takes: it halves the image five times.</summary>
     public const int MinimumSide = 32;
 
-    /// <summary>Sets the defaults of a fine-tuning run: 10 epochs at most, batch 32, no statistics pass (the backbone brings its own normalization).</summary>
+    /// <summary>
+    /// Sets the defaults of a fine-tuning run: 10 epochs at most, batch 32, no statistics pass (the backbone brings its own
+    /// normalization), a linear head with dropout 0.2 on the backbone's features.
+    /// </summary>
     public PretrainedResNet18Options()
     {
         NumberOfEpochs = 10;
         BatchSize = 32;
         NormalizeFeatures = false;
+        DropoutRate = 0.2;
     }
-
-    /// <summary>The image shape; null to take it from the feature column's dimensions (as ExtractPixels and LoadIdxImages declare them). Default null.</summary>
-    public ImageShape? ImageShape { get; set; }
-
-    /// <summary>How pixels lie in the feature vector. Default <see cref="PixelLayout.ChannelsFirst"/> (ExtractPixels' default).</summary>
-    public PixelLayout PixelLayout { get; set; } = PixelLayout.ChannelsFirst;
 
     /// <summary>The side (at least 32) of the square the network resizes images to (bilinear) before the backbone, or null to use them as they come (at least 32 × 32). Default null.</summary>
     public int? Resolution { get; set; }
@@ -69,12 +67,6 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
     /// </summary>
     public IReadOnlyList<double> StageLearningRateMultipliers { get; set; } = [0.1, 0.1, 0.2, 0.4, 0.7];
 
-    /// <summary>Hidden layer sizes of the head between the 512 backbone features and the classes (ReLU, then dropout); empty for a linear head. Default empty.</summary>
-    public IReadOnlyList<int> HiddenLayerSizes { get; set; } = [];
-
-    /// <summary>Dropout probability on the backbone features and after each hidden layer of the head. Default 0.2.</summary>
-    public double DropoutRate { get; set; } = 0.2;
-
     /// <summary>Whether the backbone starts from the pretrained weights; false trains the same architecture from a random initialization (for comparisons). Default true.</summary>
     public bool UsePretrainedWeights { get; set; } = true;
 
@@ -85,7 +77,7 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
     public override void Validate()
     {
         base.Validate();
-        Require(ImageShape is null || ImageShape is { Channels: 1 or 3, Height: >= 1, Width: >= 1 }, nameof(ImageShape), ImageShape, "must have 1 or 3 channels and a positive size");
+        Require(ImageShape is null || ImageShape.Channels is 1 or 3, nameof(ImageShape), ImageShape, "must have 1 or 3 channels");
         Require(Resolution is null || Resolution >= MinimumSide, nameof(Resolution), Resolution,
             $"must be at least {MinimumSide} (ResNet18 halves the image five times)");
         Require(double.IsFinite(PixelMaximum) && PixelMaximum > 0, nameof(PixelMaximum), PixelMaximum, "must be a positive number");
@@ -96,9 +88,6 @@ public sealed class PretrainedResNet18Options : DeepTrainerOptions
                 && StageLearningRateMultipliers.All(m => double.IsFinite(m) && m > 0),
             nameof(StageLearningRateMultipliers), StageLearningRateMultipliers is null ? null : string.Join(", ", StageLearningRateMultipliers),
             $"must hold {BackboneStages} positive numbers (stem, stages 1-4)");
-        Require(HiddenLayerSizes is not null && HiddenLayerSizes.All(s => s >= 1), nameof(HiddenLayerSizes),
-            HiddenLayerSizes is null ? null : string.Join(", ", HiddenLayerSizes), "must hold sizes of at least 1");
-        Require(DropoutRate is >= 0 and < 1, nameof(DropoutRate), DropoutRate, "must be in [0, 1)");
         Require(BackboneModelPath is null || File.Exists(BackboneModelPath), nameof(BackboneModelPath), BackboneModelPath, "must name an existing ONNX file");
     }
 }
@@ -179,7 +168,7 @@ internal static class ResNet18Backbone
 /// <summary>The network of <see cref="PretrainedResNet18Options"/>: input layout, resizing, channel expansion, ImageNet mean subtraction, the pretrained backbone and a new head.</summary>
 internal sealed class PretrainedResNet18Architecture(PretrainedResNet18Options options) : NetworkArchitecture
 {
-    public override ImageLayout ImageLayoutOf(FeatureColumn features) => ImageLayout.Resolve(features, options.ImageShape, options.PixelLayout);
+    public override ImageLayout ImageLayoutOf(FeatureColumn features) => options.ImageLayoutOf(features);
 
     public override bool HasLayerGroups => true;
 
@@ -217,18 +206,7 @@ internal sealed class PretrainedResNet18Architecture(PretrainedResNet18Options o
         }
 
         var headStart = layers.Count;
-        long width = ResNet18Backbone.FeatureCount;
-        if (options.DropoutRate > 0)
-            layers.Add(new DropoutLayer(options.DropoutRate));
-        foreach (var size in options.HiddenLayerSizes)
-        {
-            layers.Add(new LinearLayer(width, size));
-            layers.Add(new ActivationLayer(ActivationKind.Relu));
-            if (options.DropoutRate > 0)
-                layers.Add(new DropoutLayer(options.DropoutRate));
-            width = size;
-        }
-        layers.Add(new LinearLayer(width, outputSize));
+        DenseHead.Add(layers, ResNet18Backbone.FeatureCount, outputSize, options, dropoutOnInput: true);
         groups.Add(new LayerGroup("head", headStart, layers.Count - headStart));
         return new NetworkBody(layers) { InitialWeights = options.UsePretrainedWeights ? weights : null, LayerGroups = groups };
     }

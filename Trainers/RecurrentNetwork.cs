@@ -65,9 +65,7 @@ internal sealed class RecurrentArchitecture(RecurrentNetworkOptions options) : N
         var width = recurrent.Directions * options.HiddenSize;
         if (returnSequence)
             layers.Add(new SequencePoolingLayer(options.Pooling, width));
-        if (options.DropoutRate > 0)
-            layers.Add(new DropoutLayer(options.DropoutRate));
-        layers.Add(new LinearLayer(width, outputSize));
+        DenseHead.Add(layers, width, outputSize, options, dropoutOnInput: true);
         return new NetworkBody(layers);
     }
 }

@@ -25,22 +25,22 @@ public sealed record SequenceShape(int Steps, int Features)
 /// longer than <see cref="MaxSequenceLength"/> keep their first tokens; an empty sequence is an error at Fit.</item>
 /// </list>
 /// </summary>
-public abstract class SequenceNetworkOptions : DeepTrainerOptions
+public abstract class SequenceNetworkOptions : ImageNetworkOptions
 {
+    /// <summary>Sets the sequence defaults: dropout 0.1, no hidden layers in the head.</summary>
+    protected SequenceNetworkOptions()
+    {
+        DropoutRate = 0.1;
+    }
+
     /// <summary>The (steps, features) shape of a numeric sequence; null to take it from the column's dimensions, or one feature per step. Default null.</summary>
     public SequenceShape? SequenceShape { get; set; }
 
     /// <summary>Read an image feature column as a sequence of square patches of this many pixels (row by row) instead of rows; null for none. Default null.</summary>
     public int? ImagePatchSize { get; set; }
 
-    /// <summary>The image shape for <see cref="ImagePatchSize"/>; null to take it from the column's dimensions. Default null.</summary>
-    public ImageShape? ImageShape { get; set; }
-
     /// <summary>Token sequences keep at most this many tokens (the first ones), in training and scoring alike. Default 256.</summary>
     public int MaxSequenceLength { get; set; } = 256;
-
-    /// <summary>Dropout probability (between recurrent layers, inside Transformer blocks, and before the output layer). Default 0.1.</summary>
-    public double DropoutRate { get; set; } = 0.1;
 
     /// <inheritdoc />
     public override void Validate()
@@ -49,9 +49,8 @@ public abstract class SequenceNetworkOptions : DeepTrainerOptions
         Require(SequenceShape is null || SequenceShape is { Steps: >= 1, Features: >= 1 }, nameof(SequenceShape), SequenceShape, "must be positive in both dimensions");
         Require(ImagePatchSize is null or >= 1, nameof(ImagePatchSize), ImagePatchSize, "must be at least 1");
         Require(ImagePatchSize is null || SequenceShape is null, nameof(ImagePatchSize), ImagePatchSize, "and SequenceShape cannot both be set");
-        Require(ImageShape is null || ImageShape is { Channels: >= 1, Height: >= 1, Width: >= 1 }, nameof(ImageShape), ImageShape, "must be positive in every dimension");
+        Require(ImagePatchSize is null || PixelLayout == PixelLayout.ChannelsFirst, nameof(PixelLayout), PixelLayout, "must be ChannelsFirst to read image patches");
         Require(MaxSequenceLength >= 1, nameof(MaxSequenceLength), MaxSequenceLength, "must be at least 1");
-        Require(DropoutRate is >= 0 and < 1, nameof(DropoutRate), DropoutRate, "must be in [0, 1)");
     }
 }
 
@@ -70,7 +69,7 @@ internal static class SequenceInput
             layers.Add(new StandardizeLayer(features.Size));
         if (options.ImagePatchSize is { } patchSize)
         {
-            var image = ImageLayout.Resolve(features, options.ImageShape, PixelLayout.ChannelsFirst).Shape;
+            var image = options.ImageLayoutOf(features).Shape;
             layers.Add(new ImagePatchesLayer(image.Channels, image.Height, image.Width, patchSize));
             return image.Channels * patchSize * patchSize;
         }

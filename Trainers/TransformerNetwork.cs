@@ -77,9 +77,7 @@ internal sealed class TransformerArchitecture(TransformerNetworkOptions options)
             layers.Add(new TransformerEncoderLayer(dimensions, options.Heads, options.FeedForwardSize, options.DropoutRate));
         layers.Add(new SequenceLayerNormLayer(dimensions));
         layers.Add(new SequencePoolingLayer(options.Pooling, dimensions));
-        if (options.DropoutRate > 0)
-            layers.Add(new DropoutLayer(options.DropoutRate));
-        layers.Add(new LinearLayer(dimensions, outputSize));
+        DenseHead.Add(layers, dimensions, outputSize, options, dropoutOnInput: true);
         return new NetworkBody(layers);
     }
 }

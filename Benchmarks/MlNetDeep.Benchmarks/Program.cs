@@ -1,7 +1,11 @@
 using System.Globalization;
+using MlNetDeep;
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] | cnn-deep [--augmented] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--label-smoothing S] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]\n       .ci/with-postgres dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite registry [--repeats 30] [--versions 10000] [--kill-trials 100] [--model-mib 5] [--out path.json]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] | cnn-deep [--augmented] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--label-smoothing S] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite inference [--mode quick|full] [--stream-rows N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite serving [--only overhead,http,memory,reloads] [--seconds 60] [--connections 1,16,64] [--memory-requests 1000000] [--batch-size 64] [--batch-delay-ms 0] [--concurrent-batches 1]\n       .ci/with-postgres dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite registry [--repeats 30] [--versions 10000] [--kill-trials 100] [--model-mib 5] [--out path.json]";
+
+// Every timing here, and the PyTorch runs beside them (PyTorchReference gives them the same settings), uses the allocator settings.
+MlNetDeepRuntime.TuneNativeAllocator();
 
 if (args is ["--suite", "resnet", .. var resnetArgs])
     return ResNetSuite.Run(resnetArgs);
@@ -24,6 +28,12 @@ if (args is ["--suite", var cnnSuite, .. var recipeArgs] && cnnSuite is "cnn-wid
     CnnSuite.RunAccuracyRecipe(Path.GetFullPath(recipeOut), recipe, augmented, seed, IntegerAfter("--threads"));
     return 0;
 }
+
+if (args is ["--suite", "inference", .. var inferenceArgs])
+    return InferenceSuite.Run(inferenceArgs);
+
+if (args is ["--suite", "serving", .. var servingArgs])
+    return ServingSuite.Run(servingArgs);
 
 if (args is ["--sequences", ..])
     return SequenceBenchmarks.Run(args[1..]);

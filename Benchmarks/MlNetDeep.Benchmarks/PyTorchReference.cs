@@ -66,12 +66,11 @@ internal sealed class PyTorchReference
             root.GetProperty("testAccuracy").GetDouble());
     }
 
-    /// <summary>The variables that give the child the malloc settings MlNetDeep's NativeAllocator gives this process.</summary>
+    /// <summary>The variables that give the child the malloc settings <see cref="MlNetDeepRuntime.TuneNativeAllocator"/> gives this process.</summary>
     private static Dictionary<string, string> AllocatorEnvironment()
     {
-        // Set by the user: the child inherits them as they are, like MlNetDeep, which then leaves malloc alone.
-        if (Environment.GetEnvironmentVariable("MLNETDEEP_TUNE_MALLOC") == "0"
-            || Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
+        // Set by the user: the child inherits them as they are, like this process, where TuneNativeAllocator then leaves malloc alone.
+        if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
             return [];
         return new()
         {

@@ -128,12 +128,14 @@ internal static class ResNetSuite
         return options;
     }
 
+    private static readonly IProgress<EpochRecord> EpochProgress =
+        new Progress<EpochRecord>(r => Console.WriteLine($"  epoch {r.Epoch}: train loss {r.TrainLoss:F4}, {r.Seconds:F1} s"));
+
     private static ResNetRun Train(MLContext ml, IDataView train, IDataView test, string name, string description, PretrainedResNet18Options options)
     {
         Console.WriteLine($"[{name}]");
-        options.Progress = new Progress<EpochRecord>(r => Console.WriteLine($"  epoch {r.Epoch}: train loss {r.TrainLoss:F4}, {r.Seconds:F1} s"));
         var watch = Stopwatch.StartNew();
-        var model = ml.MulticlassClassification.Trainers.PretrainedResNet18(options).Fit(train);
+        var model = ml.MulticlassClassification.Trainers.PretrainedResNet18(options).WithProgress(EpochProgress).Fit(train);
         var fitSeconds = watch.Elapsed.TotalSeconds;
         var accuracy = ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy;
         var seconds = model.History.Select(r => r.Seconds).Order().ToArray();
@@ -159,10 +161,9 @@ internal static class ResNetSuite
                 {
                     HiddenLayerSizes = [256], DropoutRate = 0.2, NumberOfEpochs = epochs, BatchSize = 64, LearningRate = 1e-3, Seed = seed,
                     LearningRateSchedule = new CosineSchedule(), EarlyStopping = null, ValidationFraction = 0, NumberOfThreads = threads,
-                    Progress = new Progress<EpochRecord>(r => Console.WriteLine($"  epoch {r.Epoch}: train loss {r.TrainLoss:F4}, {r.Seconds:F1} s")),
                 },
             };
-            var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.FrozenResNet18(options));
+            var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.FrozenResNet18(options).WithProgress(EpochProgress));
             var watch = Stopwatch.StartNew();
             var model = pipeline.Fit(trainFiles);
             var fitSeconds = watch.Elapsed.TotalSeconds;

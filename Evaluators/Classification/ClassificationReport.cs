@@ -29,6 +29,7 @@ public class ClassificationReport
     /// <summary>
     /// Top-k accuracy for k = 1 … class count: element k − 1 is the fraction of rows whose true class is among the k
     /// highest scores. Tied scores rank the lower class index first, as the predicted class (the first highest score) does.
+    /// A report read from predicted labels without scores (<see cref="TokenClassificationReport"/>) has k = 1 only.
     /// </summary>
     public required IReadOnlyList<double> TopKAccuracy { get; init; }
 
@@ -62,7 +63,7 @@ public class ClassificationReport
     /// <summary>Mean of the per-class F1 scores weighted by support.</summary>
     public double WeightedF1 => Weighted(c => c.F1Score);
 
-    /// <summary>Top-k accuracy for one k (1 ≤ k ≤ class count).</summary>
+    /// <summary>Top-k accuracy for one k (1 ≤ k ≤ the length of <see cref="TopKAccuracy"/>).</summary>
     public double TopK(int k)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
@@ -138,6 +139,57 @@ public sealed class BinaryClassificationReport : ClassificationReport
 
     /// <summary>Area under <see cref="RocCurve"/> by the trapezoidal rule (ties count one half).</summary>
     public required double AreaUnderRocCurve { get; init; }
+}
+
+/// <summary>
+/// A token-level <see cref="ClassificationReport"/> of a sequence tagger (named entity recognition): every token of every
+/// row counts once, as in scikit-learn's report on the flattened tags. The classes are the label key's values, plus a
+/// class for missing keys when the data has any; <see cref="OutsideClass"/> names the tag of tokens outside any entity,
+/// which the entity averages leave out. Returned by <c>ml.MulticlassClassification.EvaluateTokenReport(...)</c>.
+/// </summary>
+public sealed class TokenClassificationReport : ClassificationReport
+{
+    /// <summary>Rows (sentences) read; <see cref="ClassificationReport.RowCount"/> counts their tokens.</summary>
+    public required long SequenceCount { get; init; }
+
+    /// <summary>The class left out of the entity averages (the outside tag, e.g. "O"), or null when every class is an entity.</summary>
+    public required string? OutsideClass { get; init; }
+
+    /// <summary>Of the tokens predicted as an entity class, the fraction whose tag it is (micro average over the entity classes).</summary>
+    public double EntityMicroPrecision => Ratio(EntityTruePositives(), EntityColumnSum());
+
+    /// <summary>Of the tokens tagged with an entity class, the fraction predicted as that class (micro average over the entity classes).</summary>
+    public double EntityMicroRecall => Ratio(EntityTruePositives(), EntityRowSum());
+
+    /// <summary>Harmonic mean of <see cref="EntityMicroPrecision"/> and <see cref="EntityMicroRecall"/>: the usual token-level NER score.</summary>
+    public double EntityMicroF1
+    {
+        get
+        {
+            var (precision, recall) = (EntityMicroPrecision, EntityMicroRecall);
+            return precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+        }
+    }
+
+    /// <summary>Unweighted mean of the entity classes' F1 scores.</summary>
+    public double EntityMacroF1
+    {
+        get
+        {
+            var entities = EntityClasses().ToArray();
+            return entities.Length == 0 ? 0 : entities.Average(c => PerClass[c].F1Score);
+        }
+    }
+
+    private IEnumerable<int> EntityClasses() => Enumerable.Range(0, ClassLabels.Count).Where(c => ClassLabels[c] != OutsideClass);
+
+    private long EntityTruePositives() => EntityClasses().Sum(c => ConfusionMatrix[c][c]);
+
+    private long EntityRowSum() => EntityClasses().Sum(c => ConfusionMatrix[c].Sum());
+
+    private long EntityColumnSum() => EntityClasses().Sum(c => ConfusionMatrix.Sum(row => row[c]));
+
+    private static double Ratio(long numerator, long denominator) => denominator == 0 ? 0 : (double)numerator / denominator;
 }
 
 /// <summary>A point of a precision-recall curve.</summary>

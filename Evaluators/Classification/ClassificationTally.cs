@@ -18,21 +18,27 @@ internal sealed class ClassificationTally(int classCount)
     public void AddUnlabeled() => UnlabeledRowCount++;
 
     /// <summary>One labelled row; <paramref name="trueClassRank"/> is the number of classes ranked above the true class.</summary>
-    public void Add(int trueClass, int predictedClass, int trueClassRank)
+    public void Add(int trueClass, int predictedClass, int trueClassRank) => Add(trueClass, predictedClass, trueClassRank, 1);
+
+    /// <summary><paramref name="count"/> labelled rows of one (true class, predicted class, rank).</summary>
+    public void Add(int trueClass, int predictedClass, int trueClassRank, long count)
     {
-        _confusion[trueClass * ClassCount + predictedClass]++;
-        _trueClassRanks[trueClassRank]++;
-        RowCount++;
+        _confusion[trueClass * ClassCount + predictedClass] += count;
+        _trueClassRanks[trueClassRank] += count;
+        RowCount += count;
     }
 
-    public ClassificationReport ToReport(IReadOnlyList<string> classLabels, CalibrationReport? calibration) => new()
+    /// <param name="classLabels">The classes' names, in index order.</param>
+    /// <param name="calibration">Calibration, or null when the scores are not probabilities.</param>
+    /// <param name="maxK">The largest k of the top-k accuracies: the class count when rows were ranked by scores, 1 when only predicted labels were read.</param>
+    public ClassificationReport ToReport(IReadOnlyList<string> classLabels, CalibrationReport? calibration, int? maxK = null) => new()
     {
         ClassLabels = classLabels,
         PerClass = PerClass(classLabels),
         RowCount = RowCount,
         UnlabeledRowCount = UnlabeledRowCount,
         ConfusionMatrix = ConfusionRows(),
-        TopKAccuracy = TopKAccuracy(),
+        TopKAccuracy = TopKAccuracy(maxK ?? ClassCount),
         Calibration = calibration,
     };
 
@@ -43,12 +49,26 @@ internal sealed class ClassificationTally(int classCount)
         RowCount = RowCount,
         UnlabeledRowCount = UnlabeledRowCount,
         ConfusionMatrix = ConfusionRows(),
-        TopKAccuracy = TopKAccuracy(),
+        TopKAccuracy = TopKAccuracy(ClassCount),
         Calibration = calibration,
         PrecisionRecallCurve = curves.PrecisionRecall,
         AveragePrecision = curves.AveragePrecision,
         RocCurve = curves.Roc,
         AreaUnderRocCurve = curves.AreaUnderRoc,
+    };
+
+    /// <summary>A token report: top-1 accuracy only (no scores were read), no calibration.</summary>
+    public TokenClassificationReport ToTokenReport(IReadOnlyList<string> classLabels, string? outsideClass, long sequenceCount) => new()
+    {
+        ClassLabels = classLabels,
+        PerClass = PerClass(classLabels),
+        RowCount = RowCount,
+        UnlabeledRowCount = UnlabeledRowCount,
+        ConfusionMatrix = ConfusionRows(),
+        TopKAccuracy = TopKAccuracy(1),
+        Calibration = null,
+        SequenceCount = sequenceCount,
+        OutsideClass = outsideClass,
     };
 
     /// <summary>The binary classes in the order of a Boolean label: index 0 is false (negative), 1 is true (positive).</summary>
@@ -77,11 +97,11 @@ internal sealed class ClassificationTally(int classCount)
     private IReadOnlyList<long>[] ConfusionRows() =>
         Enumerable.Range(0, ClassCount).Select(c => (IReadOnlyList<long>)_confusion.AsSpan(c * ClassCount, ClassCount).ToArray()).ToArray();
 
-    private double[] TopKAccuracy()
+    private double[] TopKAccuracy(int maxK)
     {
-        var accuracy = new double[ClassCount];
+        var accuracy = new double[maxK];
         long hits = 0;
-        for (var k = 0; k < ClassCount; k++)
+        for (var k = 0; k < maxK; k++)
         {
             hits += _trueClassRanks[k];
             accuracy[k] = RowCount == 0 ? 0 : (double)hits / RowCount;

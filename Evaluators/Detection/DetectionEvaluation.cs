@@ -8,7 +8,7 @@ namespace MlNetDeep;
 /// ignored box is left out; an unmatched one is a false positive. Images without detections only add missed objects;
 /// classes without ground truth get no AP and are left out of the means.
 /// </summary>
-public static class DetectionEvaluation
+public static partial class DetectionEvaluation
 {
     private const int IouThresholdCount = 10;
     private const int RecallPointCount = 101;
@@ -16,7 +16,13 @@ public static class DetectionEvaluation
     /// <summary>Evaluates detections against ground truth, image by image.</summary>
     /// <param name="images">Each image's ground-truth boxes and detections (at least one image; some ground truth must count).</param>
     /// <param name="maxDetectionsPerImage">Detections per image and class kept, highest scores first (COCO: 100).</param>
-    public static DetectionMetrics Evaluate(IReadOnlyList<DetectionImage> images, int maxDetectionsPerImage = 100)
+    public static DetectionMetrics Evaluate(IReadOnlyList<DetectionImage> images, int maxDetectionsPerImage = 100) =>
+        Evaluate(images, maxDetectionsPerImage, classLabels: null);
+
+    /// <param name="images">Each image's ground-truth boxes and detections.</param>
+    /// <param name="maxDetectionsPerImage">Detections per image and class kept.</param>
+    /// <param name="classLabels">The name of each class id, or null.</param>
+    private static DetectionMetrics Evaluate(IReadOnlyList<DetectionImage> images, int maxDetectionsPerImage, IReadOnlyList<string>? classLabels)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDetectionsPerImage, 1);
@@ -27,7 +33,7 @@ public static class DetectionEvaluation
         var iouThresholds = IouThresholds();
         var classIds = images.SelectMany(i => i.GroundTruth.Select(g => g.ClassId).Concat(i.Detections.Select(d => d.ClassId)))
             .Distinct().Order().ToArray();
-        var perClass = classIds.Select(c => EvaluateClass(images, c, iouThresholds, maxDetectionsPerImage)).ToArray();
+        var perClass = classIds.Select(c => EvaluateClass(images, c, iouThresholds, maxDetectionsPerImage, classLabels?[c])).ToArray();
         if (perClass.All(c => c.GroundTruthCount == 0))
             throw new ArgumentException("No image has a ground-truth box that counts (all are crowd or ignored, or there are none): average precision is undefined.", nameof(images));
         return new DetectionMetrics { IouThresholds = iouThresholds, PerClass = perClass, ImageCount = images.Count };
@@ -67,7 +73,7 @@ public static class DetectionEvaluation
         return points;
     }
 
-    private static ClassDetectionMetrics EvaluateClass(IReadOnlyList<DetectionImage> images, int classId, double[] iouThresholds, int maxDetectionsPerImage)
+    private static ClassDetectionMetrics EvaluateClass(IReadOnlyList<DetectionImage> images, int classId, double[] iouThresholds, int maxDetectionsPerImage, string? label)
     {
         var scored = new List<ScoredDetection>();
         var groundTruthCount = 0;
@@ -87,7 +93,7 @@ public static class DetectionEvaluation
         // Stable: equal scores keep image order, then the order within the image.
         var ranked = scored.OrderByDescending(s => s.Score).ToArray();
         if (groundTruthCount == 0)
-            return new ClassDetectionMetrics { ClassId = classId, GroundTruthCount = 0, DetectionCount = ranked.Length, AveragePrecisionByIou = null, AveragePrecisionVoc = null };
+            return new ClassDetectionMetrics { ClassId = classId, Label = label, GroundTruthCount = 0, DetectionCount = ranked.Length, AveragePrecisionByIou = null, AveragePrecisionVoc = null };
 
         var byIou = new double[iouThresholds.Length];
         double voc = 0;
@@ -98,7 +104,7 @@ public static class DetectionEvaluation
             if (t == 0)
                 voc = EveryPointAveragePrecision(recall, precision);
         }
-        return new ClassDetectionMetrics { ClassId = classId, GroundTruthCount = groundTruthCount, DetectionCount = ranked.Length, AveragePrecisionByIou = byIou, AveragePrecisionVoc = voc };
+        return new ClassDetectionMetrics { ClassId = classId, Label = label, GroundTruthCount = groundTruthCount, DetectionCount = ranked.Length, AveragePrecisionByIou = byIou, AveragePrecisionVoc = voc };
     }
 
     /// <summary>Greedy matching of one image's detections (by descending score) to its ground truth at one IoU threshold.</summary>

@@ -3,7 +3,8 @@ namespace MlNetDeep;
 /// <summary>
 /// Average precision of an object detector per class and its means over classes, in the PASCAL VOC style (IoU 0.5,
 /// every-point interpolation) and the COCO style (IoU 0.50:0.05:0.95, 101 recall points). Returned by
-/// <see cref="DetectionEvaluation.Evaluate"/>.
+/// <see cref="DetectionEvaluation.Evaluate(IReadOnlyList{DetectionImage}, int)"/> and
+/// <c>ml.MulticlassClassification.EvaluateDetection</c>.
 /// </summary>
 public sealed class DetectionMetrics
 {
@@ -38,6 +39,12 @@ public sealed class ClassDetectionMetrics
 {
     /// <summary>The class.</summary>
     public required int ClassId { get; init; }
+
+    /// <summary>
+    /// The class's name when the evaluated data names it (a key column's values or text labels, see
+    /// <c>ml.MulticlassClassification.EvaluateDetection</c>); null for <see cref="DetectionImage"/> lists.
+    /// </summary>
+    public string? Label { get; init; }
 
     /// <summary>Ground-truth objects of the class that count (not crowd, not ignored).</summary>
     public required int GroundTruthCount { get; init; }

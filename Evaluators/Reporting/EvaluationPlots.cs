@@ -1,20 +1,30 @@
-using OxyPlot;
-using OxyPlot.Axes;
-using OxyPlot.Legends;
-using OxyPlot.Series;
+using System.Globalization;
+using ScottPlot;
+using ScottPlot.Plottables;
+using ScottPlot.TickGenerators;
 
 namespace MlNetDeep;
 
 /// <summary>
-/// Evaluation plots as PNG images (OxyPlot drawing with SkiaSharp): training curves, confusion matrix heat map,
-/// reliability diagram, precision-recall and ROC curves. Each method returns the PNG file's bytes.
+/// Evaluation plots as PNG images (ScottPlot 5 drawing with SkiaSharp 3, the SkiaSharp of ML.NET's ImageAnalytics):
+/// training curves, confusion matrix heat map, reliability diagram, precision-recall and ROC curves. Each method
+/// returns the PNG file's bytes.
 /// </summary>
 public static class EvaluationPlots
 {
     private const int CurvePointLimit = 2000;
-    private static readonly OxyColor TrainColor = OxyColor.FromRgb(31, 119, 180);
-    private static readonly OxyColor ValidationColor = OxyColor.FromRgb(255, 127, 14);
-    private static readonly OxyColor MetricColor = OxyColor.FromRgb(44, 160, 44);
+    private const float FontSize = 13;
+    private static readonly Color TrainColor = new(31, 119, 180);
+    private static readonly Color ValidationColor = new(255, 127, 14);
+    private static readonly Color MetricColor = new(44, 160, 44);
+    private static readonly Color ChanceColor = new(128, 128, 128);
+
+    /// <summary>
+    /// Sans-serif families tried in order. SkiaSharp's Linux build without fontconfig reports whichever font file it
+    /// scanned first as the default (DejaVu Serif on Debian), so the family is chosen here.
+    /// </summary>
+    private static readonly string[] PreferredFonts = ["DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial", "Helvetica", "Segoe UI"];
+    private static readonly Lazy<string> FontFamily = new(() => PreferredFonts.FirstOrDefault(IsInstalled) ?? Fonts.Default);
 
     /// <summary>Training and validation loss (left axis) and the validation metric (right axis) per epoch.</summary>
     /// <param name="history">The training history (<c>model.History</c>, or the records a <c>Progress</c> reporter received); at least one epoch.</param>
@@ -24,19 +34,20 @@ public static class EvaluationPlots
         if (history.Count == 0)
             throw new ArgumentException("The training history has no epochs to plot.", nameof(history));
         var metricName = history[0].MetricName;
-        var model = NewModel("Training curves");
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightMiddle, LegendPlacement = LegendPlacement.Inside, LegendBackground = OxyColor.FromAColor(220, OxyColors.White) });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "epoch", MinimumPadding = 0.05, MaximumPadding = 0.05, MinimumMajorStep = 1, MinimumMinorStep = 1, StringFormat = "0", MajorGridlineStyle = LineStyle.Dot });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "loss", Key = "loss", MajorGridlineStyle = LineStyle.Dot });
-        model.Series.Add(EpochLine("train loss", TrainColor, history.Select(r => new DataPoint(r.Epoch, r.TrainLoss)), "loss"));
+        using var plot = NewPlot("Training curves", "epoch", "loss");
+        plot.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
+        EpochLine(plot, "train loss", TrainColor, history.Select(r => (r.Epoch, r.TrainLoss)));
         if (history.Any(r => r.ValidationLoss is not null))
-            model.Series.Add(EpochLine("validation loss", ValidationColor, history.Where(r => r.ValidationLoss is not null).Select(r => new DataPoint(r.Epoch, r.ValidationLoss!.Value)), "loss"));
+            EpochLine(plot, "validation loss", ValidationColor, history.Where(r => r.ValidationLoss is not null).Select(r => (r.Epoch, r.ValidationLoss!.Value)));
         if (history.Any(r => r.ValidationMetric is not null))
         {
-            model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Title = $"validation {metricName}", Key = "metric" });
-            model.Series.Add(EpochLine($"validation {metricName}", MetricColor, history.Where(r => r.ValidationMetric is not null).Select(r => new DataPoint(r.Epoch, r.ValidationMetric!.Value)), "metric"));
+            var metric = EpochLine(plot, $"validation {metricName}", MetricColor, history.Where(r => r.ValidationMetric is not null).Select(r => (r.Epoch, r.ValidationMetric!.Value)));
+            metric.Axes.YAxis = plot.Axes.Right;
+            plot.Axes.Right.Label.Text = $"validation {metricName}";
+            plot.Axes.Right.Label.FontSize = FontSize;
         }
-        return Render(model, 800, 500);
+        ShowLegend(plot, Alignment.MiddleRight);
+        return Render(plot, 800, 500);
     }
 
     /// <summary>
@@ -47,35 +58,57 @@ public static class EvaluationPlots
     {
         ArgumentNullException.ThrowIfNull(report);
         var classCount = report.ClassLabels.Count;
+        // ScottPlot draws cell (row, column) of a heat map centred on (column, classCount - 1 - row): the first true class
+        // heads the matrix, as in a printed table.
         var shares = new double[classCount, classCount];
         for (var truth = 0; truth < classCount; truth++)
         {
             var support = report.ConfusionMatrix[truth].Sum();
             for (var predicted = 0; predicted < classCount; predicted++)
-                shares[predicted, truth] = support == 0 ? 0 : (double)report.ConfusionMatrix[truth][predicted] / support;
+                shares[truth, predicted] = support == 0 ? 0 : (double)report.ConfusionMatrix[truth][predicted] / support;
         }
-        var model = NewModel("Confusion matrix (share of each true class)");
-        var predictedAxis = new CategoryAxis { Position = AxisPosition.Bottom, Key = "predicted", Title = "predicted class", Angle = classCount > 4 ? -45 : 0, GapWidth = 0 };
-        predictedAxis.Labels.AddRange(report.ClassLabels);
-        var trueAxis = new CategoryAxis { Position = AxisPosition.Left, Key = "true", Title = "true class", StartPosition = 1, EndPosition = 0, GapWidth = 0 };
-        trueAxis.Labels.AddRange(report.ClassLabels);
-        model.Axes.Add(predictedAxis);
-        model.Axes.Add(trueAxis);
-        model.Axes.Add(new LinearColorAxis
+        using var plot = NewPlot("Confusion matrix (share of each true class)", "predicted class", "true class");
+        var heatmap = plot.Add.Heatmap(shares);
+        heatmap.Colormap = new ScottPlot.Colormaps.CustomInterpolated([Colors.White, new Color(107, 174, 214), new Color(8, 81, 156)]);
+        heatmap.ManualRange = new ScottPlot.Range(0, 1);
+        var colorBar = plot.Add.ColorBar(heatmap);
+        colorBar.Axis.TickGenerator = UnitTicks(Percent);
+
+        var positions = Enumerable.Range(0, classCount).Select(i => (double)i).ToArray();
+        var labels = report.ClassLabels.ToArray();
+        plot.Axes.Bottom.TickGenerator = new NumericManual(positions, labels);
+        plot.Axes.Left.TickGenerator = new NumericManual(positions.Reverse().ToArray(), labels);
+        if (classCount > 4)
         {
-            Position = AxisPosition.Right, Minimum = 0, Maximum = 1, StringFormat = "0%",
-            Palette = OxyPalette.Interpolate(200, OxyColors.White, OxyColor.FromRgb(107, 174, 214), OxyColor.FromRgb(8, 81, 156)),
-        });
-        model.Series.Add(new HeatMapSeries
+            // Slanted labels end at their tick; the axis panel grows to hold the longest one.
+            var tickLabels = plot.Axes.Bottom.TickLabelStyle;
+            tickLabels.Rotation = -45;
+            tickLabels.Alignment = Alignment.MiddleRight;
+            tickLabels.FontName = FontFamily.Value;
+            using var paint = Paint.NewDisposablePaint();
+            var (_, longest) = tickLabels.MeasureWidestString(labels, paint);
+            plot.Axes.Bottom.MinimumSize = (float)(longest.Length * Math.Sqrt(0.5)) + 2 * FontSize + 10;
+        }
+        // Cell labels only while they fit.
+        if (classCount <= 20)
         {
-            X0 = 0, X1 = classCount - 1, Y0 = 0, Y1 = classCount - 1,
-            XAxisKey = "predicted", YAxisKey = "true",
-            Data = shares, Interpolate = false, RenderMethod = HeatMapRenderMethod.Rectangles,
-            // Cell labels only while they fit.
-            LabelFormatString = classCount <= 20 ? "0%" : null, LabelFontSize = 0.25,
-        });
+            var cellFontSize = Math.Clamp(160f / classCount, 9f, 16f);
+            for (var truth = 0; truth < classCount; truth++)
+            {
+                for (var predicted = 0; predicted < classCount; predicted++)
+                {
+                    var text = plot.Add.Text(Percent(shares[truth, predicted]), predicted, classCount - 1 - truth);
+                    text.Alignment = Alignment.MiddleCenter;
+                    text.LabelFontSize = cellFontSize;
+                    // Dark cells get white text.
+                    text.LabelFontColor = shares[truth, predicted] > 0.5 ? Colors.White : Colors.Black;
+                }
+            }
+        }
+        plot.Axes.SetLimits(-0.5, classCount - 0.5, -0.5, classCount - 0.5);
+        plot.HideGrid();
         var side = Math.Clamp(150 + 45 * classCount, 500, 1600);
-        return Render(model, side + 120, side);
+        return Render(plot, side + 120, side);
     }
 
     /// <summary>
@@ -85,87 +118,125 @@ public static class EvaluationPlots
     public static byte[] ReliabilityDiagram(CalibrationReport calibration)
     {
         ArgumentNullException.ThrowIfNull(calibration);
-        var model = NewModel($"Reliability diagram (ECE {calibration.ExpectedCalibrationError:0.0000})");
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.LeftTop, LegendPlacement = LegendPlacement.Inside });
-        model.Axes.Add(UnitAxis(AxisPosition.Bottom, "predicted probability"));
-        model.Axes.Add(UnitAxis(AxisPosition.Left, "observed frequency"));
-        var bars = new RectangleBarSeries { Title = "observed", FillColor = OxyColor.FromAColor(170, TrainColor), StrokeColor = TrainColor, StrokeThickness = 1 };
-        foreach (var bin in calibration.Bins.Where(b => b.ObservedFrequency is not null))
-            bars.Items.Add(new RectangleBarItem(bin.Lower, 0, bin.Upper, bin.ObservedFrequency!.Value));
-        model.Series.Add(bars);
-        var means = Line("mean predicted probability", ValidationColor, calibration.Bins.Where(b => b.ObservedFrequency is not null)
-            .Select(b => new DataPoint(b.MeanPredictedProbability!.Value, b.ObservedFrequency!.Value)));
-        means.MarkerType = MarkerType.Circle;
-        means.LineStyle = LineStyle.None;
-        model.Series.Add(means);
-        model.Series.Add(Diagonal("perfect calibration", 0, 0, 1, 1));
-        return Render(model, 600, 600);
+        using var plot = NewPlot($"Reliability diagram (ECE {Number(calibration.ExpectedCalibrationError)})", "predicted probability", "observed frequency");
+        var filled = calibration.Bins.Where(b => b.ObservedFrequency is not null).ToArray();
+        if (filled.Length > 0)
+        {
+            var bars = plot.Add.Bars(filled.Select(bin => new Bar
+            {
+                Position = (bin.Lower + bin.Upper) / 2,
+                Value = bin.ObservedFrequency!.Value,
+                Size = bin.Upper - bin.Lower,
+                FillColor = TrainColor.WithAlpha(170),
+                LineColor = TrainColor,
+                LineWidth = 1,
+            }).ToArray());
+            bars.LegendText = "observed";
+            var means = plot.Add.ScatterPoints(filled.Select(b => b.MeanPredictedProbability!.Value).ToArray(), filled.Select(b => b.ObservedFrequency!.Value).ToArray(), ValidationColor);
+            means.MarkerShape = MarkerShape.FilledCircle;
+            means.MarkerSize = 8;
+            means.LegendText = "mean predicted probability";
+        }
+        Diagonal(plot, "perfect calibration", 0, 0, 1, 1);
+        UnitAxes(plot);
+        ShowLegend(plot, Alignment.UpperLeft);
+        return Render(plot, 600, 600);
     }
 
     /// <summary>The precision-recall curve of a binary report, with its average precision in the title.</summary>
     public static byte[] PrecisionRecallCurve(BinaryClassificationReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var model = NewModel($"Precision-recall curve (AP {report.AveragePrecision:0.0000})");
-        model.Axes.Add(UnitAxis(AxisPosition.Bottom, "recall"));
-        model.Axes.Add(UnitAxis(AxisPosition.Left, "precision"));
+        using var plot = NewPlot($"Precision-recall curve (AP {Number(report.AveragePrecision)})", "recall", "precision");
         var positiveShare = (double)report.PerClass[1].Support / report.RowCount;
-        model.Series.Add(Diagonal("chance", 0, positiveShare, 1, positiveShare));
-        var curve = new StairStepSeries { Title = "model", Color = TrainColor, StrokeThickness = 2, VerticalStrokeThickness = 2 };
-        curve.Points.AddRange(Thin(report.PrecisionRecallCurve).Select(p => new DataPoint(p.Recall, p.Precision)));
-        model.Series.Add(curve);
-        return Render(model, 600, 600);
+        Diagonal(plot, "chance", 0, positiveShare, 1, positiveShare);
+        var points = Thin(report.PrecisionRecallCurve).ToArray();
+        var curve = plot.Add.ScatterLine(points.Select(p => p.Recall).ToArray(), points.Select(p => p.Precision).ToArray(), TrainColor);
+        curve.ConnectStyle = ConnectStyle.StepHorizontal;
+        curve.LineWidth = 2;
+        curve.LegendText = "model";
+        UnitAxes(plot);
+        ShowLegend(plot, Alignment.LowerLeft);
+        return Render(plot, 600, 600);
     }
 
     /// <summary>The ROC curve of a binary report, with the area under it in the title.</summary>
     public static byte[] RocCurve(BinaryClassificationReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var model = NewModel($"ROC curve (AUC {report.AreaUnderRocCurve:0.0000})");
-        model.Axes.Add(UnitAxis(AxisPosition.Bottom, "false positive rate"));
-        model.Axes.Add(UnitAxis(AxisPosition.Left, "true positive rate"));
-        model.Series.Add(Diagonal("chance", 0, 0, 1, 1));
-        model.Series.Add(Line("model", TrainColor, Thin(report.RocCurve).Select(p => new DataPoint(p.FalsePositiveRate, p.TruePositiveRate))));
-        return Render(model, 600, 600);
+        using var plot = NewPlot($"ROC curve (AUC {Number(report.AreaUnderRocCurve)})", "false positive rate", "true positive rate");
+        Diagonal(plot, "chance", 0, 0, 1, 1);
+        var points = Thin(report.RocCurve).ToArray();
+        var curve = plot.Add.ScatterLine(points.Select(p => p.FalsePositiveRate).ToArray(), points.Select(p => p.TruePositiveRate).ToArray(), TrainColor);
+        curve.LineWidth = 2;
+        curve.LegendText = "model";
+        UnitAxes(plot);
+        ShowLegend(plot, Alignment.LowerRight);
+        return Render(plot, 600, 600);
     }
 
-    private static PlotModel NewModel(string title) => new()
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
-        Title = title,
-        TitleFontSize = 16,
-        Background = OxyColors.White,
-        DefaultFont = "DejaVu Sans",
-        DefaultFontSize = 13,
-        PlotMargins = new OxyThickness(double.NaN),
-    };
+        var plot = new Plot();
+        plot.FigureBackground.Color = Colors.White;
+        plot.DataBackground.Color = Colors.White;
+        plot.Title(title, 16);
+        plot.XLabel(xLabel, FontSize);
+        plot.YLabel(yLabel, FontSize);
+        plot.Grid.MajorLinePattern = LinePattern.Dotted;
+        return plot;
+    }
 
-    private static LinearAxis UnitAxis(AxisPosition position, string title) =>
-        new() { Position = position, Title = title, Minimum = 0, Maximum = 1, MajorStep = 0.2, MajorGridlineStyle = LineStyle.Dot };
-
-    private static LineSeries Line(string title, OxyColor color, IEnumerable<DataPoint> points, string? yAxisKey = null)
+    /// <summary>Both axes over [0, 1] with ticks every 0.2, and a small margin so that lines at 0 or 1 stay off the frame.</summary>
+    private static void UnitAxes(Plot plot)
     {
-        var line = new LineSeries { Title = title, Color = color, StrokeThickness = 2, YAxisKey = yAxisKey };
-        line.Points.AddRange(points);
-        return line;
+        plot.Axes.SetLimits(-0.02, 1.02, -0.02, 1.02);
+        plot.Axes.Bottom.TickGenerator = UnitTicks(v => v.ToString("0.0", CultureInfo.InvariantCulture));
+        plot.Axes.Left.TickGenerator = UnitTicks(v => v.ToString("0.0", CultureInfo.InvariantCulture));
+    }
+
+    private static NumericManual UnitTicks(Func<double, string> format)
+    {
+        var ticks = new NumericManual();
+        for (var i = 0; i <= 5; i++)
+            ticks.AddMajor(i / 5.0, format(i / 5.0));
+        return ticks;
+    }
+
+    private static void ShowLegend(Plot plot, Alignment alignment)
+    {
+        var legend = plot.ShowLegend(alignment);
+        legend.BackgroundColor = Colors.White.WithAlpha(220);
+        legend.FontSize = FontSize;
     }
 
     /// <summary>A line with a marker on each epoch, so a history of one epoch still shows.</summary>
-    private static LineSeries EpochLine(string title, OxyColor color, IEnumerable<DataPoint> points, string yAxisKey)
+    private static Scatter EpochLine(Plot plot, string legendText, Color color, IEnumerable<(int Epoch, double Value)> points)
     {
-        var line = Line(title, color, points, yAxisKey);
-        line.MarkerType = MarkerType.Circle;
-        line.MarkerSize = 3;
-        line.MarkerFill = color;
+        var list = points.ToArray();
+        var line = plot.Add.Scatter(list.Select(p => (double)p.Epoch).ToArray(), list.Select(p => p.Value).ToArray(), color);
+        line.LineWidth = 2;
+        line.MarkerSize = 6;
+        line.LegendText = legendText;
         return line;
     }
 
-    private static LineSeries Diagonal(string title, double x0, double y0, double x1, double y1)
+    private static void Diagonal(Plot plot, string legendText, double x0, double y0, double x1, double y1)
     {
-        var line = Line(title, OxyColors.Gray, [new DataPoint(x0, y0), new DataPoint(x1, y1)]);
-        line.LineStyle = LineStyle.Dash;
-        line.StrokeThickness = 1;
-        return line;
+        var line = plot.Add.Line(x0, y0, x1, y1);
+        line.Color = ChanceColor;
+        line.LinePattern = LinePattern.Dashed;
+        line.LineWidth = 1;
+        line.MarkerSize = 0;
+        line.LegendText = legendText;
     }
+
+    private static bool IsInstalled(string family) =>
+        Fonts.GetTypeface(family, bold: false, italic: false) is { } typeface && string.Equals(typeface.FamilyName, family, StringComparison.OrdinalIgnoreCase);
+
+    private static string Percent(double share) => share.ToString("0%", CultureInfo.InvariantCulture);
+
+    private static string Number(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
     /// <summary>At most <see cref="CurvePointLimit"/> evenly spaced points, the last one kept: a PNG cannot show more.</summary>
     private static IEnumerable<T> Thin<T>(IReadOnlyList<T> points)
@@ -177,11 +248,29 @@ public static class EvaluationPlots
             yield return points[^1];
     }
 
-    private static byte[] Render(PlotModel model, int width, int height)
+    private static byte[] Render(Plot plot, int width, int height)
     {
-        using var stream = new MemoryStream();
-        // Text shaping loads HarfBuzz's native library, which the resolved packages do not bring for Linux; plain glyph runs suffice for labels.
-        new OxyPlot.SkiaSharp.PngExporter { Width = width, Height = height, UseTextShaping = false }.Export(model, stream);
-        return stream.ToArray();
+        SetFont(plot, FontFamily.Value);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
+    /// <summary>
+    /// The font of every text of the plot, set label by label: ScottPlot's own <c>plot.Font.Set</c> also changes its
+    /// process-wide default font (the user's own plots included) and leaves text plottables and colour bars as they were.
+    /// </summary>
+    private static void SetFont(Plot plot, string family)
+    {
+        plot.Axes.Title.Label.FontName = family;
+        plot.Axes.Title.Label.Bold = false;
+        var axes = plot.Axes.GetAxes().Concat(plot.Axes.GetPanels().OfType<ScottPlot.Panels.ColorBar>().Select(bar => bar.Axis));
+        foreach (var axis in axes)
+        {
+            axis.Label.FontName = family;
+            axis.Label.Bold = false;
+            axis.TickLabelStyle.FontName = family;
+        }
+        plot.Legend.FontName = family;
+        foreach (var text in plot.GetPlottables().OfType<Text>())
+            text.LabelFontName = family;
     }
 }

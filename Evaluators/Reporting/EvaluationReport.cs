@@ -48,15 +48,21 @@ public sealed class EvaluationReport
     {
         ArgumentNullException.ThrowIfNull(report);
         var html = new StringBuilder();
-        var summary = new List<string[]>
-        {
-            new[] { "rows", Integer(report.RowCount) },
-            new[] { "accuracy (= micro F1)", Number(report.Accuracy) },
-            new[] { "macro F1", Number(report.MacroF1) },
-            new[] { "weighted F1", Number(report.WeightedF1) },
-        };
+        var tokens = report as TokenClassificationReport;
+        var summary = tokens is null
+            ? new List<string[]> { new[] { "rows", Integer(report.RowCount) } }
+            : [["sentences (rows)", Integer(tokens.SequenceCount)], ["tokens", Integer(tokens.RowCount)]];
         if (report.UnlabeledRowCount > 0)
-            summary.Insert(1, ["rows without a label (skipped)", Integer(report.UnlabeledRowCount)]);
+            summary.Add(["rows without a label (skipped)", Integer(report.UnlabeledRowCount)]);
+        summary.Add(["accuracy (= micro F1)", Number(report.Accuracy)]);
+        summary.Add(["macro F1", Number(report.MacroF1)]);
+        summary.Add(["weighted F1", Number(report.WeightedF1)]);
+        if (tokens is not null)
+        {
+            var entities = tokens.OutsideClass is { } outside ? $"entity classes (all but {outside})" : "entity classes (all)";
+            summary.Add([Text($"{entities}: micro F1"), Number(tokens.EntityMicroF1)]);
+            summary.Add([Text($"{entities}: macro F1"), Number(tokens.EntityMacroF1)]);
+        }
         if (report is BinaryClassificationReport binary)
         {
             summary.Add(["area under the ROC curve", Number(binary.AreaUnderRocCurve)]);
@@ -96,7 +102,7 @@ public sealed class EvaluationReport
     }
 
     /// <summary>Detection metrics: the mean APs and a per-class AP table.</summary>
-    /// <param name="metrics">From <see cref="DetectionEvaluation.Evaluate"/>.</param>
+    /// <param name="metrics">From <see cref="DetectionEvaluation.Evaluate(IReadOnlyList{DetectionImage}, int)"/> or <c>ml.MulticlassClassification.EvaluateDetection</c>.</param>
     /// <param name="heading">The section's heading.</param>
     public EvaluationReport AddDetection(DetectionMetrics metrics, string heading = "Detection")
     {
@@ -108,7 +114,7 @@ public sealed class EvaluationReport
         Table(html, ["class", "ground truth", "detections", "AP", "AP@0.50", "AP@0.75", "AP (VOC)"],
             metrics.PerClass.Select(c => new[]
             {
-                Integer(c.ClassId), Integer(c.GroundTruthCount), Integer(c.DetectionCount), Number(c.AveragePrecision),
+                c.Label is { } name ? Text(name) : Integer(c.ClassId), Integer(c.GroundTruthCount), Integer(c.DetectionCount), Number(c.AveragePrecision),
                 Number(c.AveragePrecisionByIou?[0]), Number(c.AveragePrecisionByIou?[5]), Number(c.AveragePrecisionVoc),
             }));
         return Add(heading, html.ToString());

@@ -4,8 +4,12 @@ using static TorchSharp.torch;
 
 namespace MlNetDeep.Data;
 
-/// <summary>One mini-batch on the training device: features <c>[B, …]</c>, targets <c>[B]</c> (<c>[B, T]</c> for vector labels) and optional example weights <c>[B]</c>.</summary>
-internal sealed record Batch(Tensor Features, Tensor Targets, Tensor? Weights)
+/// <summary>
+/// One mini-batch on the training device: features <c>[B, …]</c>, targets <c>[B]</c> (<c>[B, T]</c> for vector labels),
+/// optional example weights <c>[B]</c>, and each example's row position in the data it was read from (Int64 <c>[B]</c>),
+/// by which a callback finds what it computed for that row beforehand (e.g. a teacher's outputs).
+/// </summary>
+internal sealed record Batch(Tensor Features, Tensor Targets, Tensor? Weights, Tensor Rows)
 {
     public long Size => Targets.shape[0];
 }
@@ -40,14 +44,17 @@ internal sealed class CachedBatchSource : IBatchSource
     private readonly Tensor features;
     private readonly Tensor targets;
     private readonly Tensor? weights;
+    private readonly Tensor rows;
     private readonly int batchSize;
     private readonly int seed;
 
-    public CachedBatchSource(Tensor features, Tensor targets, Tensor? weights, int batchSize, int seed)
+    /// <summary>Batches of <paramref name="features"/>, <paramref name="targets"/> and <paramref name="weights"/>, whose example <c>i</c> is row <c>rows[i]</c> of the data.</summary>
+    public CachedBatchSource(Tensor features, Tensor targets, Tensor? weights, long[] rows, int batchSize, int seed)
     {
         this.features = features;
         this.targets = targets;
         this.weights = weights;
+        this.rows = tensor(rows, device: features.device);
         this.batchSize = batchSize;
         this.seed = seed;
         Count = targets.shape[0];
@@ -63,11 +70,11 @@ internal sealed class CachedBatchSource : IBatchSource
             var length = Math.Min(batchSize, Count - start);
             if (order is null)
             {
-                yield return new Batch(features.narrow(0, start, length), targets.narrow(0, start, length), weights?.narrow(0, start, length));
+                yield return new Batch(features.narrow(0, start, length), targets.narrow(0, start, length), weights?.narrow(0, start, length), rows.narrow(0, start, length));
                 continue;
             }
             using var index = tensor(order.AsSpan((int)start, (int)length).ToArray(), device: features.device);
-            yield return new Batch(features.index_select(0, index), targets.index_select(0, index), weights?.index_select(0, index));
+            yield return new Batch(features.index_select(0, index), targets.index_select(0, index), weights?.index_select(0, index), rows.index_select(0, index));
         }
     }
 
@@ -76,6 +83,7 @@ internal sealed class CachedBatchSource : IBatchSource
         features.Dispose();
         targets.Dispose();
         weights?.Dispose();
+        rows.Dispose();
     }
 }
 
@@ -188,7 +196,7 @@ internal sealed class StreamingBatchSource : IBatchSource
         var x = tensor(batchFeatures.AsSpan(0, count * size).ToArray(), [count, size], device: device);
         var y = table.TargetTensor(batchRows[..count], targetType, device);
         var w = weights is null ? null : tensor(batchRows.Take(count).Select(r => weights[r]).ToArray(), device: device);
-        return new Batch(x, y, w);
+        return new Batch(x, y, w, tensor(batchRows[..count], device: device));
     }
 
     public void Dispose() { }

@@ -12,14 +12,17 @@ internal sealed class TokenSequenceBatchSource : IBatchSource
     private readonly float[][] sequences;
     private readonly Tensor targets;
     private readonly Tensor? weights;
+    private readonly long[] dataRows;
     private readonly int batchSize;
     private readonly int seed;
 
-    public TokenSequenceBatchSource(float[][] sequences, Tensor targets, Tensor? weights, int batchSize, int seed)
+    /// <summary>Batches of the sequences, whose sequence <c>i</c> is row <c>dataRows[i]</c> of the data.</summary>
+    public TokenSequenceBatchSource(float[][] sequences, Tensor targets, Tensor? weights, long[] dataRows, int batchSize, int seed)
     {
         this.sequences = sequences;
         this.targets = targets;
         this.weights = weights;
+        this.dataRows = dataRows;
         this.batchSize = batchSize;
         this.seed = seed;
     }
@@ -38,7 +41,8 @@ internal sealed class TokenSequenceBatchSource : IBatchSource
             for (var i = 0; i < rows.Length; i++)
                 sequences[rows[i]].CopyTo(padded, i * length);
             using var index = tensor(rows, device: targets.device);
-            yield return new Batch(tensor(padded, [rows.Length, length], device: targets.device), targets.index_select(0, index), weights?.index_select(0, index));
+            yield return new Batch(tensor(padded, [rows.Length, length], device: targets.device), targets.index_select(0, index), weights?.index_select(0, index),
+                tensor(rows.Select(r => dataRows[r]).ToArray(), device: targets.device));
         }
     }
 

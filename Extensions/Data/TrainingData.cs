@@ -93,7 +93,7 @@ internal sealed class TrainingData : IDisposable
         if (table.TokenSequences is { } sequences)
         {
             var weightValues = table.Weights is null ? null : tensor(rows.Select(r => table.Weights[r]).ToArray(), device: device);
-            return new TokenSequenceBatchSource(rows.Select(r => sequences[r]).ToArray(), table.TargetTensor(rows, task.TargetType, device), weightValues, settings.BatchSize, settings.Seed);
+            return new TokenSequenceBatchSource(rows.Select(r => sequences[r]).ToArray(), table.TargetTensor(rows, task.TargetType, device), weightValues, rows, settings.BatchSize, settings.Seed);
         }
         var size = table.FeatureSize;
         var features = table.Features!;
@@ -106,7 +106,7 @@ internal sealed class TrainingData : IDisposable
         var x = tensor(features, [rows.LongLength, size], device: device);
         var y = table.TargetTensor(rows, task.TargetType, device);
         var w = table.Weights is null ? null : tensor(rows.Select(r => table.Weights[r]).ToArray(), device: device);
-        return new CachedBatchSource(x, y, w, settings.BatchSize, settings.Seed);
+        return new CachedBatchSource(x, y, w, rows, settings.BatchSize, settings.Seed);
     }
 
     public void Dispose()

@@ -1,16 +1,21 @@
+using System.Text.Json.Serialization;
+
 namespace MlNetDeep;
 
-/// <summary>A learning-rate schedule: a callback that sets the learning rate before every batch.</summary>
-public abstract class LearningRateSchedule : TrainingCallback
+/// <summary>
+/// How the learning rate changes during training. A schedule holds settings only — it is part of the hyperparameters
+/// and serializes with the options — and every Fit gets a fresh <see cref="CreateScheduler">scheduler</see> that keeps
+/// that run's state, so one options object can serve several Fits, even at the same time.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(StepSchedule), "step")]
+[JsonDerivedType(typeof(CosineSchedule), "cosine")]
+[JsonDerivedType(typeof(OneCycleSchedule), "one_cycle")]
+[JsonDerivedType(typeof(ReduceOnPlateauSchedule), "reduce_on_plateau")]
+public abstract class LearningRateSchedule
 {
-    /// <inheritdoc />
-    public override string Name => "LearningRateSchedule";
-
-    /// <summary>The learning rate for the batch about to run (<see cref="TrainingContext.Epoch"/>, <see cref="TrainingContext.Step"/>).</summary>
-    public abstract double LearningRateAt(TrainingContext context);
-
-    /// <inheritdoc />
-    public override void OnBatchBegin(TrainingContext context) => context.LearningRate = LearningRateAt(context);
+    /// <summary>The callback that sets the learning rate before every batch of one Fit; a new one, with fresh state, for each Fit.</summary>
+    public abstract TrainingCallback CreateScheduler();
 
     /// <summary>Checks the schedule's settings; throws an <see cref="ArgumentOutOfRangeException"/> naming the first invalid one.</summary>
     public abstract void Validate();
@@ -29,14 +34,17 @@ public abstract class LearningRateSchedule : TrainingCallback
 /// <summary>Multiplies the learning rate by <see cref="Gamma"/> every <see cref="StepEpochs"/> epochs.</summary>
 public sealed class StepSchedule : LearningRateSchedule
 {
+    /// <inheritdoc />
+    public override TrainingCallback CreateScheduler() => new ScheduleRunner(LearningRateAt);
+
     /// <summary>Epochs between decays. Default 10.</summary>
     public int StepEpochs { get; set; } = 10;
 
     /// <summary>Decay factor. Default 0.1.</summary>
     public double Gamma { get; set; } = 0.1;
 
-    /// <inheritdoc />
-    public override double LearningRateAt(TrainingContext context) =>
+    /// <summary>The learning rate for the batch about to run.</summary>
+    public double LearningRateAt(TrainingContext context) =>
         context.BaseLearningRate * Math.Pow(Gamma, (context.Epoch - 1) / StepEpochs);
 
     /// <inheritdoc />
@@ -50,14 +58,17 @@ public sealed class StepSchedule : LearningRateSchedule
 /// <summary>Cosine annealing from the base learning rate to <see cref="MinimumLearningRate"/> over all epochs, per batch, after an optional linear warm-up.</summary>
 public sealed class CosineSchedule : LearningRateSchedule
 {
+    /// <inheritdoc />
+    public override TrainingCallback CreateScheduler() => new ScheduleRunner(LearningRateAt);
+
     /// <summary>The final learning rate. Default 0.</summary>
     public double MinimumLearningRate { get; set; }
 
     /// <summary>Epochs of linear warm-up from 0 to the base rate. Default 0.</summary>
     public double WarmupEpochs { get; set; }
 
-    /// <inheritdoc />
-    public override double LearningRateAt(TrainingContext context)
+    /// <summary>The learning rate for the batch about to run.</summary>
+    public double LearningRateAt(TrainingContext context)
     {
         var done = EpochsDone(context);
         if (done < WarmupEpochs)
@@ -81,6 +92,9 @@ public sealed class CosineSchedule : LearningRateSchedule
 /// </summary>
 public sealed class OneCycleSchedule : LearningRateSchedule
 {
+    /// <inheritdoc />
+    public override TrainingCallback CreateScheduler() => new ScheduleRunner(LearningRateAt);
+
     /// <summary>Fraction of all steps spent rising. Default 0.3.</summary>
     public double WarmupFraction { get; set; } = 0.3;
 
@@ -90,8 +104,8 @@ public sealed class OneCycleSchedule : LearningRateSchedule
     /// <summary>Initial / final learning rate. Default 1e4.</summary>
     public double FinalDivFactor { get; set; } = 1e4;
 
-    /// <inheritdoc />
-    public override double LearningRateAt(TrainingContext context)
+    /// <summary>The learning rate for the batch about to run.</summary>
+    public double LearningRateAt(TrainingContext context)
     {
         var peak = context.BaseLearningRate;
         var initial = peak / DivFactor;
@@ -118,10 +132,6 @@ public sealed class OneCycleSchedule : LearningRateSchedule
 /// <summary>Multiplies the learning rate by <see cref="Factor"/> each time the monitored number has not improved for <see cref="Patience"/> epochs in a row.</summary>
 public sealed class ReduceOnPlateauSchedule : LearningRateSchedule
 {
-    private double scale = 1;
-    private double? best;
-    private int epochsWithoutImprovement;
-
     /// <summary>The number watched. Default <see cref="MonitoredMetric.ValidationLoss"/>.</summary>
     public MonitoredMetric Monitor { get; set; } = MonitoredMetric.ValidationLoss;
 
@@ -138,48 +148,7 @@ public sealed class ReduceOnPlateauSchedule : LearningRateSchedule
     public double MinimumLearningRate { get; set; }
 
     /// <inheritdoc />
-    public override double LearningRateAt(TrainingContext context) => Math.Max(context.BaseLearningRate * scale, MinimumLearningRate);
-
-    /// <inheritdoc />
-    public override void OnTrainingBegin(TrainingContext context)
-    {
-        scale = 1;
-        best = null;
-        epochsWithoutImprovement = 0;
-    }
-
-    /// <inheritdoc />
-    public override void OnEpochEnd(TrainingContext context, EpochRecord record)
-    {
-        if (record.Get(Monitor) is not { } value)
-            return;
-        if (context.Improves(Monitor, value, best, MinDelta))
-        {
-            best = value;
-            epochsWithoutImprovement = 0;
-        }
-        else if (++epochsWithoutImprovement >= Math.Max(Patience, 1))
-        {
-            scale *= Factor;
-            epochsWithoutImprovement = 0;
-        }
-    }
-
-    /// <inheritdoc />
-    public override void SaveState(CallbackState state)
-    {
-        state.Values["scale"] = scale;
-        state.Values["best"] = best;
-        state.Values["epochsWithoutImprovement"] = epochsWithoutImprovement;
-    }
-
-    /// <inheritdoc />
-    public override void LoadState(CallbackState state)
-    {
-        scale = state.Values["scale"]!.GetValue<double>();
-        best = state.Values["best"]?.GetValue<double>();
-        epochsWithoutImprovement = state.Values["epochsWithoutImprovement"]!.GetValue<int>();
-    }
+    public override TrainingCallback CreateScheduler() => new PlateauScheduler(this);
 
     /// <inheritdoc />
     public override void Validate()
@@ -189,4 +158,57 @@ public sealed class ReduceOnPlateauSchedule : LearningRateSchedule
         Require(double.IsFinite(MinDelta) && MinDelta >= 0, "ReduceOnPlateauSchedule.MinDelta", MinDelta, "must be 0 or more");
         Require(double.IsFinite(MinimumLearningRate) && MinimumLearningRate >= 0, "ReduceOnPlateauSchedule.MinimumLearningRate", MinimumLearningRate, "must be 0 or more");
     }
+
+    /// <summary>One Fit's plateau state: the scale reached, the best value and the epochs since it.</summary>
+    private sealed class PlateauScheduler(ReduceOnPlateauSchedule settings) : TrainingCallback
+    {
+        private double scale = 1;
+        private double? best;
+        private int epochsWithoutImprovement;
+
+        public override string Name => ScheduleRunner.CallbackName;
+
+        public override void OnBatchBegin(TrainingContext context) =>
+            context.LearningRate = Math.Max(context.BaseLearningRate * scale, settings.MinimumLearningRate);
+
+        public override void OnEpochEnd(TrainingContext context, EpochRecord record)
+        {
+            if (record.Get(settings.Monitor) is not { } value)
+                return;
+            if (context.Improves(settings.Monitor, value, best, settings.MinDelta))
+            {
+                best = value;
+                epochsWithoutImprovement = 0;
+            }
+            else if (++epochsWithoutImprovement >= Math.Max(settings.Patience, 1))
+            {
+                scale *= settings.Factor;
+                epochsWithoutImprovement = 0;
+            }
+        }
+
+        public override void SaveState(CallbackState state)
+        {
+            state.Values["scale"] = scale;
+            state.Values["best"] = best;
+            state.Values["epochsWithoutImprovement"] = epochsWithoutImprovement;
+        }
+
+        public override void LoadState(CallbackState state)
+        {
+            scale = state.Values["scale"]!.GetValue<double>();
+            best = state.Values["best"]?.GetValue<double>();
+            epochsWithoutImprovement = state.Values["epochsWithoutImprovement"]!.GetValue<int>();
+        }
+    }
+}
+
+/// <summary>Sets the learning rate from a schedule that depends only on the run's progress (epoch and step).</summary>
+internal sealed class ScheduleRunner(Func<TrainingContext, double> learningRateAt) : TrainingCallback
+{
+    public const string CallbackName = "LearningRateSchedule";
+
+    public override string Name => CallbackName;
+
+    public override void OnBatchBegin(TrainingContext context) => context.LearningRate = learningRateAt(context);
 }

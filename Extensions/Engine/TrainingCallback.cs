@@ -13,7 +13,10 @@ public abstract class TrainingCallback
     /// <summary>The callback's name in checkpoints; two callbacks in one Fit need different names. Default: the type name.</summary>
     public virtual string Name => GetType().Name;
 
-    /// <summary>Before the first epoch: reset any state from an earlier Fit here. When Fit resumes from a checkpoint, <see cref="LoadState"/> follows.</summary>
+    /// <summary>
+    /// Before the first epoch: reset any state from an earlier Fit here, and add terms to <see cref="TrainingContext.Objective"/>.
+    /// When Fit resumes from a checkpoint, <see cref="LoadState"/> follows.
+    /// </summary>
     public virtual void OnTrainingBegin(TrainingContext context) { }
 
     /// <summary>Before each epoch.</summary>
@@ -30,6 +33,12 @@ public abstract class TrainingCallback
 
     /// <summary>After the backward pass, before the optimizer step: gradients are available.</summary>
     public virtual void OnAfterBackward(TrainingContext context) { }
+
+    /// <summary>
+    /// Right after each optimizer step, before any callback's <see cref="OnBatchEnd"/>: the place to re-apply constraints on
+    /// the weights (e.g. pruning masks), so that everything after the step sees constrained weights.
+    /// </summary>
+    public virtual void OnAfterStep(TrainingContext context) { }
 
     /// <summary>After each optimizer step, with the batch's loss.</summary>
     public virtual void OnBatchEnd(TrainingContext context, double loss) { }

@@ -10,7 +10,7 @@ public sealed class TrainingContext
 
     internal TrainingContext(nn.Module network, optim.Optimizer optimizer, int numberOfEpochs, long stepsPerEpoch,
         double baseLearningRate, bool higherMetricIsBetter, bool hasValidation, CancellationToken cancellation, int seed = 0,
-        IReadOnlyList<double>? learningRateMultipliers = null)
+        IReadOnlyList<double>? learningRateMultipliers = null, string metricName = "accuracy")
     {
         this.learningRateMultipliers = learningRateMultipliers ?? optimizer.ParamGroups.Select(_ => 1.0).ToArray();
         Seed = seed;
@@ -22,6 +22,7 @@ public sealed class TrainingContext
         HigherMetricIsBetter = higherMetricIsBetter;
         HasValidation = hasValidation;
         CancellationToken = cancellation;
+        MetricName = metricName;
     }
 
     /// <summary>The run's seed (from the options or the MLContext), for callbacks that need their own random numbers.</summary>
@@ -50,6 +51,12 @@ public sealed class TrainingContext
 
     /// <summary>Whether a higher task metric is better (accuracy) or worse (RMSE).</summary>
     public bool HigherMetricIsBetter { get; }
+
+    /// <summary>The task's validation metric: "accuracy" for classification, "rmse" for regression.</summary>
+    public string MetricName { get; }
+
+    /// <summary>What the optimizer minimizes; callbacks add terms to it in <see cref="TrainingCallback.OnTrainingBegin"/>.</summary>
+    public TrainingObjective Objective { get; } = new();
 
     /// <summary>Whether each epoch is validated.</summary>
     public bool HasValidation { get; }

@@ -16,7 +16,8 @@ internal sealed record TrainingSetup(
     int Seed,
     Device Device,
     string NetworkJson,
-    ImageLayout? ImageLayout)
+    ImageLayout? ImageLayout,
+    TrainingHooks Hooks)
 {
     /// <summary>Layer groups with their own learning-rate multiplier and unfreezing epoch, or null to train all layers alike.</summary>
     public IReadOnlyList<LayerGroup>? LayerGroups { get; init; }
@@ -30,16 +31,16 @@ internal static class TrainingEngine
 {
     public static IReadOnlyList<EpochRecord> Train(TrainingSetup setup)
     {
-        var (network, task, data, options, seed, _, _, imageLayout) = setup;
+        var (network, task, data, options, seed, _, _, imageLayout, hooks) = setup;
         using var optimizer = CreateOptimizer(network, options, setup.LayerGroups);
         using var classWeights = ClassWeights(setup);
         var stepsPerEpoch = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
         var context = new TrainingContext(network, optimizer, options.NumberOfEpochs, stepsPerEpoch, options.LearningRate,
-            task.HigherMetricIsBetter, data.Validation is not null, options.CancellationToken, seed,
-            setup.LayerGroups?.Select(g => g.LearningRateMultiplier).ToArray());
+            task.HigherMetricIsBetter, data.Validation is not null, hooks.CancellationToken, seed,
+            setup.LayerGroups?.Select(g => g.LearningRateMultiplier).ToArray(), task.MetricName);
         if (options.LabelSmoothing > 0 && !task.IsClassification)
             throw new ArgumentException("Option LabelSmoothing applies to classification; set it to 0 for regression.");
-        var callbacks = Callbacks(options, imageLayout, setup.LayerGroups);
+        var callbacks = Callbacks(options, hooks, imageLayout, setup.LayerGroups);
         var checkpoints = options.CheckpointFolder is null ? null : new CheckpointStore(options.CheckpointFolder);
 
         foreach (var callback in callbacks)
@@ -85,7 +86,7 @@ internal static class TrainingEngine
 
     private static (double Loss, double DataSeconds) TrainEpoch(TrainingContext context, TrainingSetup setup, Tensor? classWeights, IReadOnlyList<TrainingCallback> callbacks)
     {
-        var (network, task, data, options, _, _, _, _) = setup;
+        var (network, task, data, options, _, _, _, _, hooks) = setup;
         network.train();
         double lossSum = 0, weightSum = 0;
         var dataWatch = new Stopwatch();
@@ -99,7 +100,7 @@ internal static class TrainingEngine
             dataWatch.Stop();
             if (!more)
                 break;
-            options.CancellationToken.ThrowIfCancellationRequested();
+            hooks.CancellationToken.ThrowIfCancellationRequested();
             var batch = batches.Current;
             batchIndex++;
             foreach (var callback in callbacks)
@@ -110,7 +111,8 @@ internal static class TrainingEngine
             context.Optimizer.zero_grad();
             var output = network.forward(features);
             var weights = SampleWeights(batch, classWeights);
-            var loss = WeightedMean(task.Losses(output, batch.Targets, options.LabelSmoothing), weights);
+            var objectiveBatch = new ObjectiveBatch(context, features, output, batch.Targets, weights, batch.Rows);
+            var loss = context.Objective.Loss(objectiveBatch, () => task.Losses(output, batch.Targets, options.LabelSmoothing));
             var lossValue = loss.item<float>();
             if (!float.IsFinite(lossValue))
                 throw new TrainingDivergedException(
@@ -120,6 +122,8 @@ internal static class TrainingEngine
             foreach (var callback in callbacks)
                 callback.OnAfterBackward(context);
             context.Optimizer.step();
+            foreach (var callback in callbacks)
+                callback.OnAfterStep(context);
             context.Step++;
             var batchWeight = weights is null ? batch.Size : weights.sum().item<float>();
             lossSum += lossValue * batchWeight;
@@ -164,12 +168,9 @@ internal static class TrainingEngine
         return batch.Weights is null ? perClass : perClass.mul(batch.Weights);
     }
 
-    private static Tensor WeightedMean(Tensor losses, Tensor? weights) =>
-        weights is null ? losses.mean() : losses.mul(weights).sum().div(weights.sum().clamp_min(1e-12));
-
     private static Tensor? ClassWeights(TrainingSetup setup)
     {
-        var (_, task, data, options, _, device, _, _) = setup;
+        var (_, task, data, options, _, device, _, _, _) = setup;
         if (!task.IsClassification || (options.ClassWeights is null && !options.BalanceClasses))
             return null;
         float[] weights;
@@ -191,7 +192,7 @@ internal static class TrainingEngine
         return tensor(weights, device: device);
     }
 
-    private static List<TrainingCallback> Callbacks(DeepTrainerOptions options, ImageLayout? imageLayout, IReadOnlyList<LayerGroup>? layerGroups)
+    private static List<TrainingCallback> Callbacks(DeepTrainerOptions options, TrainingHooks hooks, ImageLayout? imageLayout, IReadOnlyList<LayerGroup>? layerGroups)
     {
         var callbacks = new List<TrainingCallback>();
         if (layerGroups is not null && layerGroups.Any(g => g.TrainableFromEpoch > 1))
@@ -200,15 +201,15 @@ internal static class TrainingEngine
             callbacks.Add(new ImageAugmenter(augmentation, imageLayout
                 ?? throw new ArgumentException("Option Augmentation needs image input: use an image trainer (e.g. ConvolutionalNetwork).")));
         if (options.LearningRateSchedule is { } schedule)
-            callbacks.Add(schedule);
+            callbacks.Add(schedule.CreateScheduler());
         if (options.GradientClipNorm is { } maxNorm)
             callbacks.Add(new GradientClipping(maxNorm));
         if (options.WeightAveragingDecay is { } decay)
             callbacks.Add(new WeightAverager(decay));
         if (options.EarlyStopping is { } early)
             callbacks.Add(new EarlyStopping(early));
-        callbacks.AddRange(options.Callbacks);
-        if (options.Progress is { } progress)
+        callbacks.AddRange(hooks.Callbacks);
+        if (hooks.Progress is { } progress)
             callbacks.Add(new ProgressReporter(progress));
         var duplicate = callbacks.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

@@ -18,8 +18,8 @@ public sealed record InputLayoutLayer(long Channels, long Height, long Width, bo
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
     {
         if (!ChannelsLast)
-            return graph.Node("Reshape", [input, graph.Constant(1, Channels, Height, Width)]);
-        var pixels = graph.Node("Reshape", [input, graph.Constant(1, Height, Width, Channels)]);
+            return graph.Node("Reshape", [input, graph.Constant(0, Channels, Height, Width)]);
+        var pixels = graph.Node("Reshape", [input, graph.Constant(0, Height, Width, Channels)]);
         return graph.Node("Transpose", [pixels], OnnxGraph.Attribute("perm", [0L, 3, 1, 2]));
     }
 }
@@ -105,19 +105,6 @@ public sealed record BatchNorm2dLayer(long Channels, double Epsilon = 1e-5, doub
 
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix) =>
         new BatchNormLayer(Channels, Epsilon, Momentum).EmitOnnx(graph, input, weightPrefix);
-}
-
-/// <summary>How a pooling layer summarizes a window.</summary>
-public enum PoolingKind
-{
-    /// <summary>No pooling.</summary>
-    None,
-
-    /// <summary>The window's maximum.</summary>
-    Max,
-
-    /// <summary>The window's mean (zero padding counts).</summary>
-    Average,
 }
 
 /// <summary>Max or average pooling over square windows.</summary>

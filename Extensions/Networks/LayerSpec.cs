@@ -119,27 +119,6 @@ public sealed record LinearLayer(long InputFeatures, long OutputFeatures, bool H
     }
 }
 
-/// <summary>Element-wise activation functions.</summary>
-public enum ActivationKind
-{
-    /// <summary>max(0, x).</summary>
-    Relu,
-    /// <summary>x for x ≥ 0, <c>Alpha</c>·x otherwise (default slope 0.01).</summary>
-    LeakyRelu,
-    /// <summary>x for x ≥ 0, <c>Alpha</c>·(eˣ − 1) otherwise (default alpha 1).</summary>
-    Elu,
-    /// <summary>Gaussian error linear unit, exact (erf) form.</summary>
-    Gelu,
-    /// <summary>Gaussian error linear unit, tanh approximation.</summary>
-    GeluTanh,
-    /// <summary>Hyperbolic tangent.</summary>
-    Tanh,
-    /// <summary>Logistic sigmoid.</summary>
-    Sigmoid,
-    /// <summary>x·sigmoid(x) (also called swish).</summary>
-    Silu,
-}
-
 /// <summary>An element-wise activation; <paramref name="Alpha"/> is the slope of <see cref="ActivationKind.LeakyRelu"/> or the scale of <see cref="ActivationKind.Elu"/>.</summary>
 public sealed record ActivationLayer(ActivationKind Kind, double? Alpha = null) : LayerSpec
 {

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MlNetDeep.Networks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MlNetDeep.Networks;
+namespace MlNetDeep;
 
 /// <summary>
 /// A network as an ordered list of layers applied to one example of shape <see cref="InputShape"/> (batch dimension excluded).

@@ -19,7 +19,7 @@ public sealed record SequenceLayoutLayer(long Steps, long Features) : LayerSpec
     }
 
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix) =>
-        graph.Node("Reshape", [input, graph.Constant(1, Steps, Features)]);
+        graph.Node("Reshape", [input, graph.Constant(0, Steps, Features)]);
 }
 
 /// <summary>
@@ -40,10 +40,10 @@ public sealed record ImagePatchesLayer(long Channels, long Height, long Width, l
 
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
     {
-        var blocks = graph.Node("Reshape", [input, graph.Constant(1, Channels, Height / PatchSize, PatchSize, Width / PatchSize, PatchSize)]);
+        var blocks = graph.Node("Reshape", [input, graph.Constant(0, Channels, Height / PatchSize, PatchSize, Width / PatchSize, PatchSize)]);
         var patches = graph.Node("Transpose", [blocks], OnnxGraph.Attribute("perm", [0L, 2, 4, 1, 3, 5]));
         var shape = OutputShape([Channels * Height * Width]);
-        return graph.Node("Reshape", [patches, graph.Constant(1, shape[0], shape[1])]);
+        return graph.Node("Reshape", [patches, graph.Constant(0, shape[0], shape[1])]);
     }
 }
 
@@ -98,16 +98,6 @@ public sealed record SequenceProjectionLayer(long InputFeatures, long OutputFeat
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix) => SequenceLayers.EmitLinear(graph, input, weightPrefix + "inner.");
 }
 
-/// <summary>Recurrent cells.</summary>
-public enum RecurrentKind
-{
-    /// <summary>Long short-term memory.</summary>
-    Lstm,
-
-    /// <summary>Gated recurrent unit.</summary>
-    Gru,
-}
-
 /// <summary>
 /// A stack of <paramref name="Layers"/> LSTM or GRU layers of <paramref name="HiddenSize"/> units, optionally
 /// bidirectional, with dropout <paramref name="Dropout"/> between layers while training. With
@@ -145,7 +135,7 @@ public sealed record RecurrentLayer(RecurrentKind Kind, long InputSize, long Hid
             return graph.Node("Transpose", [x], OnnxGraph.Attribute("perm", [1L, 0, 2]));
         // Y_h is [directions, batch, hidden].
         var batchFirst = graph.Node("Transpose", [finalStates], OnnxGraph.Attribute("perm", [1L, 0, 2]));
-        return graph.Node("Reshape", [batchFirst, graph.Constant(1, Directions * HiddenSize)]);
+        return graph.Node("Reshape", [batchFirst, graph.Constant(0, Directions * HiddenSize)]);
     }
 
     private global::Onnx.AttributeProto[] RecurrentAttributes() => Kind == RecurrentKind.Lstm
@@ -183,22 +173,6 @@ public sealed record RecurrentLayer(RecurrentKind Kind, long InputSize, long Hid
     }
 }
 
-/// <summary>How a sequence becomes one vector.</summary>
-public enum SequencePooling
-{
-    /// <summary>The recurrent layers' final states (forward after the last step, backward after the first).</summary>
-    Last,
-
-    /// <summary>The mean over the steps (padding excluded).</summary>
-    Mean,
-
-    /// <summary>A learned weighted mean: a linear score per step, softmax over the steps (padding excluded).</summary>
-    Attention,
-
-    /// <summary>The first step, e.g. a [CLS] token's state.</summary>
-    First,
-}
-
 /// <summary>Reduces a sequence [steps, <paramref name="Features"/>] to [Features] by mean, attention or first-step pooling.</summary>
 public sealed record SequencePoolingLayer(SequencePooling Kind, long Features) : LayerSpec
 {
@@ -224,7 +198,7 @@ public sealed record SequencePoolingLayer(SequencePooling Kind, long Features) :
                 return graph.Node("ReduceMean", [input], OnnxGraph.Attribute("axes", [1L]), OnnxGraph.Attribute("keepdims", 0L));
             case SequencePooling.First:
                 var first = graph.Node("Slice", [input, graph.Constant(0L), graph.Constant(1L), graph.Constant(1L)]);
-                return graph.Node("Reshape", [first, graph.Constant(1, Features)]);
+                return graph.Node("Reshape", [first, graph.Constant(0, Features)]);
             default:
                 var scores = SequenceLayers.EmitLinear(graph, input, weightPrefix + "score.");
                 var weights = graph.Node("Softmax", [scores], OnnxGraph.Attribute("axis", 1L));

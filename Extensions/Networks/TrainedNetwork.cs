@@ -2,11 +2,12 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using MlNetDeep.Networks;
 using MlNetDeep.Onnx;
 using MlNetDeep.Tasks;
 using Onnx;
 
-namespace MlNetDeep.Networks;
+namespace MlNetDeep;
 
 /// <summary>
 /// A trained network: its definition, its weights and the task it was trained for. It is what a fitted model carries into
@@ -45,13 +46,13 @@ public sealed class TrainedNetwork
     /// The network with its inference head as an ONNX model (opset 17) that takes one example of the input shape, named
     /// <paramref name="inputName"/>, without a batch dimension (token sequences: [1, length]); outputs are named as in the ML.NET model.
     /// </summary>
-    public byte[] ToOnnx(string inputName = "Features") => ToOnnx(inputName, tokenKeyBits: 0);
+    public byte[] ToOnnx(string inputName = "Features") => ToOnnx(inputName, tokenKeyBits: 0, OutputColumns.Default);
 
     /// <summary>
     /// As <see cref="ToOnnx(string)"/>; with <paramref name="tokenKeyBits"/> &gt; 0 the token keys arrive as ML.NET's
-    /// MapKeyToBinaryVector codes of that many digits per token (see <see cref="Scoring.TokenKeyCodes"/>).
+    /// MapKeyToBinaryVector codes of that many digits per token (see <see cref="Onnx.TokenKeyCodes"/>).
     /// </summary>
-    internal byte[] ToOnnx(string inputName, int tokenKeyBits)
+    internal byte[] ToOnnx(string inputName, int tokenKeyBits, OutputColumns columns)
     {
         var graph = new OnnxGraph(Weights);
         string x;
@@ -68,7 +69,7 @@ public sealed class TrainedNetwork
         }
         for (var i = 0; i < Spec.Layers.Count; i++)
             x = Spec.Layers[i].EmitOnnx(graph, x, i.ToString(CultureInfo.InvariantCulture) + ".");
-        Task.EmitHead(graph, x, ClassCount);
+        Task.EmitHead(graph, x, ClassCount, columns);
         var metadata = new Dictionary<string, string>
         {
             [NetworkKey] = Spec.ToJson(),

@@ -48,25 +48,28 @@ internal sealed class BinaryTask : PredictionTask
 
     public override Tensor MetricTerms(Tensor output, Tensor target) => output.squeeze(1).gt(0).to(ScalarType.Float32).eq(target).to(ScalarType.Float32);
 
-    public override void EmitHead(OnnxGraph graph, string networkOutput, int classCount)
+    public override void EmitHead(OnnxGraph graph, string networkOutput, int classCount, OutputColumns columns)
     {
         graph.Node("Reshape", [networkOutput, graph.Constant(1L)], [ColumnNames.NetworkOutput]);
         graph.Output(ColumnNames.NetworkOutput, TensorProto.Types.DataType.Float, 1);
     }
 
-    public override string[] OnnxOutputs => [ColumnNames.NetworkOutput];
+    public override string[] OnnxOutputs(OutputColumns columns) => [ColumnNames.NetworkOutput];
 
-    public override string[] InternalColumns => [ColumnNames.NetworkOutput];
+    public override string[] InternalColumns(int classCount) => [ColumnNames.NetworkOutput, ColumnNames.ScalarScore, ColumnNames.ScalarProbability, ColumnNames.BooleanPrediction];
 
-    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount) =>
-        ml.Transforms.CustomMapping<SingleOutput, BinaryPrediction>(BinaryPredictionMapping.Map, BinaryPredictionMapping.ContractName, null, null);
+    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount, OutputColumns columns) =>
+        ml.Transforms.CustomMapping<SingleOutput, BinaryPrediction>(BinaryPredictionMapping.Map, BinaryPredictionMapping.ContractName, null, null)
+            .Append(ml.Transforms.CopyColumns(columns.Score, ColumnNames.ScalarScore))
+            .Append(ml.Transforms.CopyColumns(columns.Probability, ColumnNames.ScalarProbability))
+            .Append(ml.Transforms.CopyColumns(columns.PredictedLabel, ColumnNames.BooleanPrediction));
 
-    public override DataViewSchema OutputSchema(SchemaShape.Column label)
+    public override DataViewSchema OutputSchema(SchemaShape.Column label, OutputColumns columns)
     {
         var builder = new DataViewSchema.Builder();
-        builder.AddColumn(ColumnNames.Score, NumberDataViewType.Single);
-        builder.AddColumn(ColumnNames.Probability, NumberDataViewType.Single);
-        builder.AddColumn(ColumnNames.PredictedLabel, BooleanDataViewType.Instance);
+        builder.AddColumn(columns.Score, NumberDataViewType.Single);
+        builder.AddColumn(columns.Probability, NumberDataViewType.Single);
+        builder.AddColumn(columns.PredictedLabel, BooleanDataViewType.Instance);
         return builder.ToSchema();
     }
 }

@@ -1,3 +1,4 @@
+using MlNetDeep.Scoring;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetDeep.Data;

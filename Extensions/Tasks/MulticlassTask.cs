@@ -56,18 +56,18 @@ internal sealed class MulticlassTask : PredictionTask
 
     public override Tensor MetricTerms(Tensor output, Tensor target) => output.argmax(1).eq(target).to(ScalarType.Float32);
 
-    public override void EmitHead(OnnxGraph graph, string networkOutput, int classCount)
+    public override void EmitHead(OnnxGraph graph, string networkOutput, int classCount, OutputColumns columns)
     {
         var probabilities = graph.Node("Softmax", [networkOutput], OnnxGraph.Attribute("axis", 1L));
-        graph.Node("Reshape", [probabilities, graph.Constant((long)classCount)], [ColumnNames.Score]);
+        graph.Node("Reshape", [probabilities, graph.Constant((long)classCount)], [columns.Score]);
         graph.Node("ArgMax", [networkOutput], [ColumnNames.PredictedIndexVector], OnnxGraph.Attribute("axis", 1L), OnnxGraph.Attribute("keepdims", 0L));
-        graph.Output(ColumnNames.Score, TensorProto.Types.DataType.Float, classCount);
+        graph.Output(columns.Score, TensorProto.Types.DataType.Float, classCount);
         graph.Output(ColumnNames.PredictedIndexVector, TensorProto.Types.DataType.Int64, 1);
     }
 
-    public override string[] OnnxOutputs => [ColumnNames.Score, ColumnNames.PredictedIndexVector];
+    public override string[] OnnxOutputs(OutputColumns columns) => [columns.Score, ColumnNames.PredictedIndexVector];
 
-    public override string[] InternalColumns => [ColumnNames.PredictedIndexVector, ColumnNames.PredictedIndex, ColumnNames.PredictedValue];
+    public override string[] InternalColumns(int classCount) => [ColumnNames.PredictedIndexVector, ColumnNames.PredictedIndex, ColumnNames.PredictedValue];
 
     public override ClassValues ResolveClasses(LabelColumn label, int classCount)
     {
@@ -79,7 +79,7 @@ internal sealed class MulticlassTask : PredictionTask
             : new ClassValues(NumberDataViewType.UInt32, Enumerable.Range(0, classCount).Select(i => (uint)i).ToArray());
     }
 
-    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount)
+    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount, OutputColumns columns)
     {
         ArgumentNullException.ThrowIfNull(classes);
         // Index → class value → key with the class values as key values: PredictedLabel then has the label's key type,
@@ -88,14 +88,14 @@ internal sealed class MulticlassTask : PredictionTask
         return ml.Transforms.CustomMapping<PredictedIndexVector, PredictedIndex>(PredictedIndexMapping.Map, PredictedIndexMapping.ContractName, null, null)
             .Append(ml.Transforms.Conversion.MapValue(ColumnNames.PredictedValue, lookup.Map, lookup.Map.Schema[nameof(ClassLookupRow<int>.Index)],
                 lookup.Map.Schema[nameof(ClassLookupRow<int>.Value)], ColumnNames.PredictedIndex))
-            .Append(ml.Transforms.Conversion.MapValueToKey(ColumnNames.PredictedLabel, ColumnNames.PredictedValue, keyData: lookup.Values));
+            .Append(ml.Transforms.Conversion.MapValueToKey(columns.PredictedLabel, ColumnNames.PredictedValue, keyData: lookup.Values));
     }
 
-    public override DataViewSchema OutputSchema(SchemaShape.Column label)
+    public override DataViewSchema OutputSchema(SchemaShape.Column label, OutputColumns columns)
     {
         var builder = new DataViewSchema.Builder();
-        builder.AddColumn(ColumnNames.Score, new VectorDataViewType(NumberDataViewType.Single, 2));
-        builder.AddColumn(ColumnNames.PredictedLabel, new KeyDataViewType(typeof(uint), 2), KeyValuesShape.Of(label));
+        builder.AddColumn(columns.Score, new VectorDataViewType(NumberDataViewType.Single, 2));
+        builder.AddColumn(columns.PredictedLabel, new KeyDataViewType(typeof(uint), 2), KeyValuesShape.Of(label));
         return builder.ToSchema();
     }
 }

@@ -1,3 +1,4 @@
+using MlNetDeep.Scoring;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetDeep.Data;
@@ -61,20 +62,28 @@ internal abstract class PredictionTask
     public virtual double FinishMetric(double meanTerm) => meanTerm;
 
     /// <summary>Adds the inference head after the network output <c>[1, out]</c> and declares the ONNX graph outputs.</summary>
-    public abstract void EmitHead(OnnxGraph graph, string networkOutput, int classCount);
+    public abstract void EmitHead(OnnxGraph graph, string networkOutput, int classCount, OutputColumns columns);
 
     /// <summary>ONNX output names, in the order the scoring transform asks for them.</summary>
-    public abstract string[] OnnxOutputs { get; }
+    public abstract string[] OnnxOutputs(OutputColumns columns);
 
-    /// <summary>The ML.NET transforms after the ONNX scorer that produce the conventional output columns.</summary>
-    public abstract IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount);
+    /// <summary>The ML.NET transforms after the ONNX scorer that produce the output columns.</summary>
+    public abstract IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount, OutputColumns columns);
 
     /// <summary>The internal columns the output transforms leave behind (dropped at the end of scoring).</summary>
-    public abstract string[] InternalColumns { get; }
+    public abstract string[] InternalColumns(int classCount);
 
     /// <summary>The columns the fitted model adds, as a schema, for estimator schema propagation.</summary>
-    public abstract DataViewSchema OutputSchema(SchemaShape.Column label);
+    public abstract DataViewSchema OutputSchema(SchemaShape.Column label, OutputColumns columns);
 
     /// <summary>The class values used for <c>PredictedLabel</c>: the label key's values, or the class indices in the label's own type.</summary>
     public virtual ClassValues? ResolveClasses(LabelColumn label, int classCount) => null;
+}
+
+/// <summary>The names of the columns a fitted model adds (ML.NET's by default; settable in the trainer's options).</summary>
+internal sealed record OutputColumns(string Score, string PredictedLabel, string Probability)
+{
+    public static OutputColumns Default { get; } = new(ColumnNames.Score, ColumnNames.PredictedLabel, ColumnNames.Probability);
+
+    public static OutputColumns Of(DeepTrainerOptions options) => new(options.ScoreColumnName, options.PredictedLabelColumnName, options.ProbabilityColumnName);
 }

@@ -59,26 +59,27 @@ internal sealed class RegressionTask : PredictionTask
 
     public override double FinishMetric(double meanTerm) => Math.Sqrt(meanTerm);
 
-    public override void EmitHead(OnnxGraph graph, string networkOutput, int classCount)
+    public override void EmitHead(OnnxGraph graph, string networkOutput, int classCount, OutputColumns columns)
     {
         var size = OutputSize(classCount);
         graph.Node("Reshape", [networkOutput, graph.Constant(size)], [ColumnNames.NetworkOutput]);
         graph.Output(ColumnNames.NetworkOutput, TensorProto.Types.DataType.Float, size);
     }
 
-    public override string[] OnnxOutputs => [ColumnNames.NetworkOutput];
+    public override string[] OnnxOutputs(OutputColumns columns) => [ColumnNames.NetworkOutput];
 
-    public override string[] InternalColumns => [ColumnNames.NetworkOutput];
+    public override string[] InternalColumns(int classCount) => classCount == 0 ? [ColumnNames.NetworkOutput, ColumnNames.ScalarScore] : [ColumnNames.NetworkOutput];
 
-    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount) => classCount == 0
+    public override IEstimator<ITransformer> OutputTransforms(MLContext ml, ClassValues? classes, int classCount, OutputColumns columns) => classCount == 0
         ? ml.Transforms.CustomMapping<SingleOutput, RegressionScore>(RegressionScoreMapping.Map, RegressionScoreMapping.ContractName, null, null)
-        : ml.Transforms.CopyColumns(ColumnNames.Score, ColumnNames.NetworkOutput);
+            .Append(ml.Transforms.CopyColumns(columns.Score, ColumnNames.ScalarScore))
+        : ml.Transforms.CopyColumns(columns.Score, ColumnNames.NetworkOutput);
 
-    public override DataViewSchema OutputSchema(SchemaShape.Column label)
+    public override DataViewSchema OutputSchema(SchemaShape.Column label, OutputColumns columns)
     {
         var builder = new DataViewSchema.Builder();
         // A schema shape keeps no vector sizes, so any known size gives the right shape (a Single vector).
-        builder.AddColumn(ColumnNames.Score, label.Kind == SchemaShape.Column.VectorKind.Vector ? new VectorDataViewType(NumberDataViewType.Single, 1) : NumberDataViewType.Single);
+        builder.AddColumn(columns.Score, label.Kind == SchemaShape.Column.VectorKind.Vector ? new VectorDataViewType(NumberDataViewType.Single, 1) : NumberDataViewType.Single);
         return builder.ToSchema();
     }
 }

@@ -7,6 +7,28 @@ namespace MlNetDeep.Registry.Training;
 public static class DeepModelDetails
 {
     /// <summary>
+    /// Sets the version's hyperparameters to the trainer's options as <see cref="DeepTrainerOptions.ToJson"/> writes
+    /// them, with the options class's name as <c>"$type"</c>: the record reads back with
+    /// <c>DeepTrainerOptions.FromJson&lt;TOptions&gt;(version.Hyperparameters.ToJsonString())</c> to replay the training.
+    /// </summary>
+    public static ModelVersionDetails SetTrainerOptions(this ModelVersionDetails details, DeepTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        details.Hyperparameters = OptionsJson(options);
+        return details;
+    }
+
+    /// <summary>The options as <see cref="DeepTrainerOptions.ToJson"/> writes them, led by the class name as <c>"$type"</c>.</summary>
+    internal static JsonObject OptionsJson(DeepTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var json = new JsonObject { ["$type"] = options.GetType().Name };
+        foreach (var (name, value) in JsonNode.Parse(options.ToJson())!.AsObject().ToArray())
+            json[name] = value?.DeepClone();
+        return json;
+    }
+
+    /// <summary>
     /// Adds the training history (one record per epoch) of each MlNetDeep network in <paramref name="model"/> (a fitted
     /// pipeline or a trainer's model), and a report <c>network</c> with its definition and parameter count. The history
     /// is added only when <paramref name="details"/> has none yet (a run's history is taken from the run).

@@ -7,7 +7,8 @@ namespace MlNetDeep.Registry.Training;
 /// <summary>
 /// Logs a Fit to the model registry as it goes, as MLflow's autolog does: a training run with the hyperparameters and
 /// the environment, one record per epoch (train and validation loss, metric, learning rate, seconds) and, every
-/// <see cref="CheckpointEveryEpochs"/> epochs, the network's weights. Add it to the trainer's callbacks, then register
+/// <see cref="CheckpointEveryEpochs"/> epochs, the network's weights. Add it to the trainer
+/// (<c>trainer.WithCallbacks(callback)</c>), then register
 /// the fitted model with <c>new ModelVersionDetails { Run = callback.Run }</c> to link the version to its run.
 /// A Fit resumed from a checkpoint goes on logging into the same run.
 /// </summary>
@@ -30,7 +31,10 @@ public sealed class RegistryTrainingCallback : TrainingCallback
         this.modelName = modelName;
     }
 
-    /// <summary>The trainer's options (or any hyperparameters as an object or JSON), recorded with the run. Default none.</summary>
+    /// <summary>
+    /// The trainer's options, recorded with the run as their JSON (<see cref="DeepTrainerOptions.ToJson"/>, see
+    /// <see cref="DeepModelDetails.SetTrainerOptions"/>), or any other hyperparameters as an object or JSON. Default none.
+    /// </summary>
     public object? Hyperparameters { get; init; }
 
     /// <summary>Stores the weights after every this many epochs (and after the last); 0 for none. Default 1.</summary>
@@ -58,9 +62,10 @@ public sealed class RegistryTrainingCallback : TrainingCallback
     {
         if (Run is not null)
             return;
+        var hyperparameters = Hyperparameters is DeepTrainerOptions options ? DeepModelDetails.OptionsJson(options) : Hyperparameters;
         Run = resumedRunId is { } id
             ? Wait(registry.ResumeRunAsync(id))
-            : Wait(registry.StartRunAsync(modelName, Hyperparameters, EnvironmentInfo.Capture(context.Seed, Gpu(context))));
+            : Wait(registry.StartRunAsync(modelName, hyperparameters, EnvironmentInfo.Capture(context.Seed, Gpu(context))));
     }
 
     /// <inheritdoc />

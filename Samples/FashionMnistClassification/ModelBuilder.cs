@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using MlNetDeep;
 using MlNetDeep.Registry;
 using MlNetDeep.Registry.Sqlite;
+using MlNetDeep.Registry.Training;
 
 namespace FashionMnistClassification;
 
@@ -10,7 +11,7 @@ namespace FashionMnistClassification;
 public static class ModelBuilder
 {
     /// <summary>The trainer's options.</summary>
-    public static ConvolutionalNetworkOptions Options(int epochs, IProgress<EpochRecord>? progress = null) => new()
+    public static ConvolutionalNetworkOptions Options(int epochs) => new()
     {
         // The default network: Conv 32 → BN → ReLU → MaxPool, Conv 64 → BN → ReLU → MaxPool, FC 128 → Dropout → 10 classes.
         // The image shape (1 × 28 × 28) comes from the Features column; pixels are standardized inside the model.
@@ -19,13 +20,12 @@ public static class ModelBuilder
         Augmentation = new ImageAugmentation { HorizontalFlipProbability = 0.5 },
         // 10% of the training rows are held out; training stops once their accuracy has not improved for 3 epochs.
         EarlyStopping = new EarlyStoppingOptions { Patience = 3 },
-        Progress = progress,
     };
 
     /// <summary>Class names → key, a convolutional network on the 28 × 28 images, key → class name.</summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext ml, ConvolutionalNetworkOptions options) =>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext ml, ConvolutionalNetworkOptions options, IProgress<EpochRecord> progress) =>
         ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options))
+            .Append(ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options).WithProgress(progress))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
     public static ITransformer Train(IEstimator<ITransformer> pipeline, IDataView trainData) => pipeline.Fit(trainData);
@@ -51,7 +51,7 @@ public static class ModelBuilder
             Pipeline = PipelineDescription.Describe(model, trainData.Schema),
             TrainingData = DataFingerprint.Compute(trainData),
             EvaluationData = DataFingerprint.Compute(testData),
-        }.SetHyperparameters(options).AddHistory(history);
+        }.SetTrainerOptions(options).AddHistory(history);
         details.Metrics.Add(metrics, "test", MetricSet.ClassNamesOf(model.GetOutputSchema(testData.Schema)));
         return await registry.RegisterFileAsync("fashion-mnist-cnn", modelPath, details);
     }

@@ -45,6 +45,8 @@ if (idxFiles.FirstOrDefault(f => !File.Exists(Path.Combine(dataFolder, f))) is {
     return 2;
 }
 
+// Opt in to glibc settings that keep libtorch's freed memory for reuse: convolutional training runs much faster (see README).
+MlNetDeepRuntime.TuneNativeAllocator();
 try
 {
     var ml = new MLContext(seed: 1);
@@ -65,8 +67,8 @@ try
         Console.WriteLine($"{record.Epoch,5}  {record.TrainLoss,10:F4}  {record.ValidationLoss,11:F4}  {record.ValidationMetric,15:P2}  {record.LearningRate,13:G3}  {record.Seconds,7:F1}");
     });
     var clock = Stopwatch.StartNew();
-    var options = ModelBuilder.Options(epochs, progress);
-    var model = ModelBuilder.Train(ModelBuilder.BuildPipeline(ml, options), trainData);
+    var options = ModelBuilder.Options(epochs);
+    var model = ModelBuilder.Train(ModelBuilder.BuildPipeline(ml, options, progress), trainData);
     using var disposeModel = model as IDisposable; // frees the ONNX session behind the scorer
     var best = history.MaxBy(r => r.ValidationMetric)!;
     Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s; the model keeps epoch {best.Epoch} (best validation accuracy {best.ValidationMetric:P2}).");

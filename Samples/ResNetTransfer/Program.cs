@@ -47,6 +47,7 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
+MlNetDeepRuntime.TuneNativeAllocator();
 try
 {
     var ml = new MLContext(seed: 1);
@@ -75,14 +76,14 @@ try
         HeadOnlyEpochs = 1,
         FrozenStages = frozenStages,
         Augmentation = new ImageAugmentation { HorizontalFlipProbability = 0.5 },
-        Progress = new Progress<EpochRecord>(r => Console.WriteLine(
-            $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.ValidationLoss,11:F4}  {r.ValidationMetric,15:P1}  {r.Seconds,7:F1}")),
     };
+    var progress = new Progress<EpochRecord>(r => Console.WriteLine(
+        $"{r.Epoch,5}  {r.TrainLoss,10:F4}  {r.ValidationLoss,11:F4}  {r.ValidationMetric,15:P1}  {r.Seconds,7:F1}"));
     var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         .Append(ml.Transforms.LoadImages("Image", null, "ImagePath"))
         .Append(ml.Transforms.ResizeImages("Image", resolution, resolution))
         .Append(ml.Transforms.ExtractPixels("Features", "Image"))
-        .Append(ml.MulticlassClassification.Trainers.PretrainedResNet18(options))
+        .Append(ml.MulticlassClassification.Trainers.PretrainedResNet18(options).WithProgress(progress))
         .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
     Console.WriteLine();

@@ -9,13 +9,13 @@ public sealed class BadInputTests
 {
     private static readonly MLContext Ml = new(seed: 1);
 
-    private static FeedForwardOptions Options(ProgressLog? progress = null) => new() { NumberOfEpochs = 2, Seed = 1, HiddenLayerSizes = [4], Progress = progress };
+    private static FeedForwardOptions Options() => new() { NumberOfEpochs = 2, Seed = 1, HiddenLayerSizes = [4] };
 
     private static void AssertFailsBeforeTraining<TException>(Func<FeedForwardOptions, DeepTrainer> trainer, IDataView data, params string[] messageParts)
         where TException : Exception
     {
         var progress = new ProgressLog();
-        var error = Assert.ThrowsExactly<TException>(() => trainer(Options(progress)).Fit(data));
+        var error = Assert.ThrowsExactly<TException>(() => trainer(Options()).WithProgress(progress).Fit(data));
         foreach (var part in messageParts)
             StringAssert.Contains(error.Message, part);
         Assert.IsEmpty(progress.Records, "no epoch ran");

@@ -183,9 +183,8 @@ public sealed class ConvolutionalNetworkTests
         options.EarlyStopping = null;
         options.ValidationFraction = 0.2;
         options.Augmentation = new ImageAugmentation { HorizontalFlipProbability = 1, ErasingProbability = 1, ErasingMinArea = 0.5, ErasingMaxArea = 0.5 };
-        options.Callbacks.Add(spy);
 
-        var model = ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options).Fit(data);
+        var model = ml.MulticlassClassification.Trainers.ConvolutionalNetwork(options).WithCallbacks(spy).Fit(data);
 
         Assert.AreEqual(spy.TrainingSteps, spy.Batches, "validation batches never reach OnTrainingBatch");
         Assert.IsTrue(model.History.All(r => r.ValidationLoss is not null), "there were validation batches");

@@ -41,7 +41,7 @@ public sealed class DataBridgeTests
         var rows = Enumerable.Range(0, table.Count).Select(i => (long)i).ToArray();
         using var features = tensor(table.Features!, [table.Count, table.FeatureSize]);
         using var targets = tensor(table.Targets);
-        using var source = new CachedBatchSource(features.alias(), targets.alias(), null, batchSize: 32, seed: 5);
+        using var source = new CachedBatchSource(features.alias(), targets.alias(), null, Enumerable.Range(0, (int)targets.shape[0]).Select(i => (long)i).ToArray(), batchSize: 32, seed: 5);
 
         var first = EpochOrder(source, 1, shuffle: true);
         var again = EpochOrder(source, 1, shuffle: true);

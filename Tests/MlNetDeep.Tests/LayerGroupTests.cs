@@ -32,9 +32,8 @@ public sealed class LayerGroupTests
         options.LearningRate = 0.01;
         options.LearningRateSchedule = new StepSchedule { StepEpochs = 1, Gamma = 0.5 };
         var recorder = new GroupRateRecorder();
-        options.Callbacks.Add(recorder);
 
-        var model = Trainer(ml, options, frozenEpochs: 0).Fit(TestData.KeyedBlobs(ml, 90, seed: 2));
+        var model = Trainer(ml, options, frozenEpochs: 0).WithCallbacks(recorder).Fit(TestData.KeyedBlobs(ml, 90, seed: 2));
 
         for (var epoch = 0; epoch < 3; epoch++)
         {
@@ -62,10 +61,9 @@ public sealed class LayerGroupTests
 
         var uninterrupted = Trainer(ml, OptionsIn(uninterruptedFolder.Path), frozenEpochs: 2).Fit(data);
         using var cancellation = new CancellationTokenSource();
-        var interrupted = OptionsIn(interruptedFolder.Path);
-        interrupted.CancellationToken = cancellation.Token;
-        interrupted.Callbacks.Add(new TrainingEngineTests.CancelAfterEpoch(1, cancellation));
-        Assert.ThrowsExactly<OperationCanceledException>(() => Trainer(ml, interrupted, frozenEpochs: 2).Fit(data));
+        var interrupted = Trainer(ml, OptionsIn(interruptedFolder.Path), frozenEpochs: 2)
+            .WithCancellation(cancellation.Token).WithCallbacks(new TrainingEngineTests.CancelAfterEpoch(1, cancellation));
+        Assert.ThrowsExactly<OperationCanceledException>(() => interrupted.Fit(data));
         var resumed = Trainer(ml, OptionsIn(interruptedFolder.Path), frozenEpochs: 2).Fit(data);
 
         CollectionAssert.AreEqual(uninterrupted.History.Select(r => (r.TrainLoss, r.ValidationLoss)).ToArray(),

@@ -15,12 +15,17 @@ public sealed class LearningRateScheduleTests
             higherMetricIsBetter: true, hasValidation: true, CancellationToken.None);
     }
 
-    private static double RateAt(LearningRateSchedule schedule, TrainingContext context, int epoch, long step)
+    /// <summary>The rate <paramref name="scheduler"/> (a schedule's callback for one Fit) sets for the batch at (<paramref name="epoch"/>, <paramref name="step"/>).</summary>
+    private static double RateAt(TrainingCallback scheduler, TrainingContext context, int epoch, long step)
     {
         context.Epoch = epoch;
         context.Step = step;
-        return schedule.LearningRateAt(context);
+        scheduler.OnBatchBegin(context);
+        return context.LearningRate;
     }
+
+    private static double RateAt(LearningRateSchedule schedule, TrainingContext context, int epoch, long step) =>
+        RateAt(schedule.CreateScheduler(), context, epoch, step);
 
     [TestMethod]
     public void StepScheduleDecaysEveryStepEpochs()
@@ -77,15 +82,15 @@ public sealed class LearningRateScheduleTests
     [TestMethod]
     public void ReduceOnPlateauHalvesAfterPatienceEpochsWithoutImprovement()
     {
-        var schedule = new ReduceOnPlateauSchedule { Factor = 0.5, Patience = 2 };
+        var scheduler = new ReduceOnPlateauSchedule { Factor = 0.5, Patience = 2 }.CreateScheduler();
         var context = Context();
-        schedule.OnTrainingBegin(context);
+        scheduler.OnTrainingBegin(context);
         var losses = new[] { 1.0, 0.9, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85 };
         var rates = new List<double>();
         for (var epoch = 1; epoch <= losses.Length; epoch++)
         {
-            rates.Add(RateAt(schedule, context, epoch, 0));
-            schedule.OnEpochEnd(context, Record(epoch, losses[epoch - 1]));
+            rates.Add(RateAt(scheduler, context, epoch, 0));
+            scheduler.OnEpochEnd(context, Record(epoch, losses[epoch - 1]));
         }
 
         CollectionAssert.AreEqual(new[] { 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025 }, rates);

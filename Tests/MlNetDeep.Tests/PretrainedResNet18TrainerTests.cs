@@ -139,9 +139,8 @@ public sealed class PretrainedResNet18TrainerTests
         options.LearningRate = 1e-3;
         options.StageLearningRateMultipliers = [0.01, 0.02, 0.05, 0.1, 0.5];
         var recorder = new LearningRateRecorder();
-        options.Callbacks.Add(recorder);
 
-        ml.MulticlassClassification.Trainers.PretrainedResNet18(options).Fit(KeyedStripes(ml, 16));
+        ml.MulticlassClassification.Trainers.PretrainedResNet18(options).WithCallbacks(recorder).Fit(KeyedStripes(ml, 16));
 
         var expected = new[] { 1e-5, 2e-5, 5e-5, 1e-4, 5e-4, 1e-3 };
         Assert.HasCount(expected.Length, recorder.Rates);

@@ -183,16 +183,24 @@ public sealed class SaveLoadTests
         public float Score { get; set; }
     }
 
+    /// <summary>
+    /// Saves <paramref name="model"/>, scores the first 100 rows of <paramref name="data"/> in the scoring process (which
+    /// references no TorchSharp) and compares with this process's scores. The input is the float vector column Features,
+    /// or the text column <paramref name="textColumn"/> (a text, an image path) when given.
+    /// </summary>
     internal static void AssertFreshProcessAgrees(MLContext ml, ITransformer model, IDataView data, string task,
-        Func<IDataView, IEnumerable<(string Label, float[] Scores)>> read)
+        Func<IDataView, IEnumerable<(string Label, float[] Scores)>> read, string? textColumn = null)
     {
         using var folder = new TemporaryFolder();
         ml.Model.Save(model, data.Schema, folder.File("model.zip"));
-        var features = data.GetColumn<float[]>("Features").Take(100).ToArray();
-        File.WriteAllLines(folder.File("input.tsv"), features.Select(f => string.Join('\t', f.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+        var lines = textColumn is null
+            ? data.GetColumn<float[]>("Features").Take(100).Select(f => string.Join('\t', f.Select(v => v.ToString("R", CultureInfo.InvariantCulture))))
+            : data.GetColumn<string>(textColumn).Take(100);
+        File.WriteAllLines(folder.File("input.tsv"), lines);
         var expected = read(model.Transform(ml.Data.TakeRows(data, 100))).ToArray();
 
-        RunScoringProcess(task, folder.File("model.zip"), folder.File("input.tsv"), folder.File("output.tsv"));
+        string[] arguments = [task, folder.File("model.zip"), folder.File("input.tsv"), folder.File("output.tsv")];
+        RunScoringProcess(textColumn is null ? arguments : [.. arguments, textColumn, "text"]);
 
         var actual = File.ReadAllLines(folder.File("output.tsv")).Select(line => line.Split('\t')).ToArray();
         Assert.HasCount(expected.Length, actual);

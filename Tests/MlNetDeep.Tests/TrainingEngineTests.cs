@@ -34,9 +34,8 @@ public sealed class TrainingEngineTests
         options.LearningRate = 3e-3;
         options.ValidationFraction = 0.25;
         options.EarlyStopping = new EarlyStoppingOptions { Monitor = MonitoredMetric.ValidationLoss, Patience = 3 };
-        options.Callbacks.Add(recorder);
 
-        var model = ml.MulticlassClassification.Trainers.FeedForward(options).Fit(data);
+        var model = ml.MulticlassClassification.Trainers.FeedForward(options).WithCallbacks(recorder).Fit(data);
 
         var history = model.History;
         var best = history.MinBy(r => r.ValidationLoss)!;
@@ -150,14 +149,11 @@ public sealed class TrainingEngineTests
         var uninterrupted = ml.MulticlassClassification.Trainers.FeedForward(Options(uninterruptedFolder.Path)).Fit(data);
 
         using var cancellation = new CancellationTokenSource();
-        var interruptedOptions = Options(interruptedFolder.Path);
-        interruptedOptions.CancellationToken = cancellation.Token;
-        interruptedOptions.Callbacks.Add(new CancelAfterEpoch(3, cancellation));
-        Assert.ThrowsExactly<OperationCanceledException>(() => ml.MulticlassClassification.Trainers.FeedForward(interruptedOptions).Fit(data));
+        var interrupted = ml.MulticlassClassification.Trainers.FeedForward(Options(interruptedFolder.Path))
+            .WithCancellation(cancellation.Token).WithCallbacks(new CancelAfterEpoch(3, cancellation));
+        Assert.ThrowsExactly<OperationCanceledException>(() => interrupted.Fit(data));
         var resumedProgress = new ProgressLog();
-        var resumedOptions = Options(interruptedFolder.Path);
-        resumedOptions.Progress = resumedProgress;
-        var resumed = ml.MulticlassClassification.Trainers.FeedForward(resumedOptions).Fit(data);
+        var resumed = ml.MulticlassClassification.Trainers.FeedForward(Options(interruptedFolder.Path)).WithProgress(resumedProgress).Fit(data);
 
         CollectionAssert.AreEqual(new[] { 4, 5, 6 }, resumedProgress.Records.Select(r => r.Epoch).ToArray(), "the resumed Fit ran only the epochs left");
         CollectionAssert.AreEqual(uninterrupted.History.Select(r => (r.TrainLoss, r.ValidationLoss, r.LearningRate)).ToArray(),
@@ -173,9 +169,8 @@ public sealed class TrainingEngineTests
         var options = Plain(3);
         options.DropoutRate = 0;
         options.WeightAveragingDecay = 0.9;
-        options.Callbacks.Add(steps);
 
-        var trained = ml.MulticlassClassification.Trainers.FeedForward(options).Fit(Blobs(ml, 300)).Network.Weights;
+        var trained = ml.MulticlassClassification.Trainers.FeedForward(options).WithCallbacks(steps).Fit(Blobs(ml, 300)).Network.Weights;
 
         var expected = steps.Initial!.ToDictionary(w => w.Key, w => w.Value.Values.Select(v => (double)v).ToArray());
         for (var n = 0; n < steps.AfterEachStep.Count; n++)
@@ -219,9 +214,8 @@ public sealed class TrainingEngineTests
         options.LearningRate = 0.1;
         options.GradientClipNorm = 1e-3;
         options.NormalizeFeatures = false;
-        options.Callbacks.Add(new InitialWeights(recorder.Epochs));
 
-        var trained = ml.MulticlassClassification.Trainers.FeedForward(options).Fit(data).Network.Weights;
+        var trained = ml.MulticlassClassification.Trainers.FeedForward(options).WithCallbacks(new InitialWeights(recorder.Epochs)).Fit(data).Network.Weights;
 
         // Each SGD step moves the weights by at most lr · clip norm.
         var steps = Math.Ceiling(540 / 64.0);
@@ -273,10 +267,9 @@ public sealed class TrainingEngineTests
         var ml = new MLContext(seed: 1);
         var progress = new ProgressLog();
         var options = Plain(3);
-        options.Progress = progress;
         options.ValidationFraction = 0.2;
 
-        var model = ml.MulticlassClassification.Trainers.FeedForward(options).Fit(Blobs(ml));
+        var model = ml.MulticlassClassification.Trainers.FeedForward(options).WithProgress(progress).Fit(Blobs(ml));
 
         CollectionAssert.AreEqual(model.History.ToArray(), progress.Records);
         foreach (var record in progress.Records)
@@ -293,10 +286,9 @@ public sealed class TrainingEngineTests
     public void CancellationBeforeTheFirstBatchStopsFit()
     {
         var ml = new MLContext(seed: 1);
-        var options = Plain(3);
-        options.CancellationToken = new CancellationToken(canceled: true);
+        var trainer = ml.MulticlassClassification.Trainers.FeedForward(Plain(3)).WithCancellation(new CancellationToken(canceled: true));
 
-        Assert.ThrowsExactly<OperationCanceledException>(() => ml.MulticlassClassification.Trainers.FeedForward(options).Fit(Blobs(ml)));
+        Assert.ThrowsExactly<OperationCanceledException>(() => trainer.Fit(Blobs(ml)));
     }
 
     [TestMethod]

@@ -4,8 +4,8 @@ using MlNetDeep.Networks;
 namespace MlNetDeep;
 
 /// <summary>
-/// Options of the feed-forward (multi-layer perceptron) trainers: fully connected hidden layers, each followed by optional
-/// batch normalization, an activation and dropout.
+/// Options of the feed-forward (multi-layer perceptron) trainers: fully connected hidden layers (<see cref="NetworkOptions.HiddenLayerSizes"/>,
+/// default [256, 128]), each followed by optional batch normalization, an activation and dropout (<see cref="NetworkOptions.DropoutRate"/>, default 0.2).
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -16,28 +16,20 @@ namespace MlNetDeep;
 /// <item><term>ONNX export</term><description>yes: the fitted model scores through ONNX (<see cref="DeepPredictionTransformer.SaveOnnx"/>)</description></item>
 /// </list>
 /// </remarks>
-public sealed class FeedForwardOptions : DeepTrainerOptions
+public sealed class FeedForwardOptions : NetworkOptions
 {
-    /// <summary>Sizes of the hidden layers, input side first. Default [256, 128].</summary>
-    public IReadOnlyList<int> HiddenLayerSizes { get; set; } = [256, 128];
+    /// <summary>Sets the feed-forward defaults: hidden layers [256, 128], dropout 0.2 after each.</summary>
+    public FeedForwardOptions()
+    {
+        HiddenLayerSizes = [256, 128];
+        DropoutRate = 0.2;
+    }
 
     /// <summary>The activation after each hidden layer. Default <see cref="ActivationKind.Relu"/>.</summary>
     public ActivationKind Activation { get; set; } = ActivationKind.Relu;
 
-    /// <summary>Dropout probability after each hidden layer's activation; 0 for none. Default 0.2.</summary>
-    public double DropoutRate { get; set; } = 0.2;
-
     /// <summary>Whether each hidden layer is followed by batch normalization (before the activation). Default false.</summary>
     public bool BatchNormalization { get; set; }
-
-    /// <inheritdoc />
-    public override void Validate()
-    {
-        base.Validate();
-        Require(HiddenLayerSizes is not null && HiddenLayerSizes.All(s => s >= 1), nameof(HiddenLayerSizes),
-            HiddenLayerSizes is null ? null : string.Join(", ", HiddenLayerSizes), "must hold sizes of at least 1");
-        Require(DropoutRate is >= 0 and < 1, nameof(DropoutRate), DropoutRate, "must be in [0, 1)");
-    }
 }
 
 /// <summary>The feed-forward architecture: Linear → [BatchNorm] → activation → [Dropout] per hidden layer, then a Linear output layer.</summary>
@@ -46,20 +38,9 @@ internal sealed class FeedForwardArchitecture(FeedForwardOptions options) : Netw
     public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
         var layers = new List<LayerSpec>();
-        long width = features.Size;
         if (normalize)
-            layers.Add(new StandardizeLayer(width));
-        foreach (var size in options.HiddenLayerSizes)
-        {
-            layers.Add(new LinearLayer(width, size));
-            if (options.BatchNormalization)
-                layers.Add(new BatchNormLayer(size));
-            layers.Add(new ActivationLayer(options.Activation));
-            if (options.DropoutRate > 0)
-                layers.Add(new DropoutLayer(options.DropoutRate));
-            width = size;
-        }
-        layers.Add(new LinearLayer(width, outputSize));
+            layers.Add(new StandardizeLayer(features.Size));
+        DenseHead.Add(layers, features.Size, outputSize, options, dropoutOnInput: false, options.Activation, options.BatchNormalization);
         return new NetworkBody(layers);
     }
 }

@@ -5,8 +5,8 @@ using Microsoft.ML.Data;
 namespace MlNetDeep.Tests.Evaluators;
 
 /// <summary>
-/// Plots are PNG files that ML.NET's ImageAnalytics reads back in the same process (OxyPlot and ImageAnalytics share
-/// SkiaSharp 2.88), and the HTML report embeds them with the tables.
+/// Plots are PNG files that ML.NET's ImageAnalytics reads back in the same process (ScottPlot and ImageAnalytics share
+/// SkiaSharp 3.119), and the HTML report embeds them with the tables.
 /// </summary>
 [TestClass]
 public sealed partial class EvaluationReportTests
@@ -58,8 +58,13 @@ public sealed partial class EvaluationReportTests
                 using var image = MLImage.CreateFromFile(file.Path);
                 Assert.IsTrue(image.Pixels.ToArray().Any(channel => channel < 100), $"{file.Path}: lines and text drawn");
             }
-            using var training = MLImage.CreateFromFile(files[0].Path);
-            Assert.AreEqual((800, 500), (training.Width, training.Height));
+            // The confusion matrix of 6 classes is a square of at least 500 pixels plus the colour bar.
+            var expectedSizes = new[] { (800, 500), (620, 500), (600, 600), (600, 600), (600, 600) };
+            for (var i = 0; i < files.Length; i++)
+            {
+                using var image = MLImage.CreateFromFile(files[i].Path);
+                Assert.AreEqual(expectedSizes[i], (image.Width, image.Height), files[i].Path);
+            }
         }
         finally
         {
@@ -122,6 +127,17 @@ public sealed partial class EvaluationReportTests
         {
             folder.Delete(recursive: true);
         }
+    }
+
+    [TestMethod]
+    public void PlotsLeaveScottPlotsProcessWideDefaultFontAsItWas()
+    {
+        var before = ScottPlot.Fonts.Default;
+
+        EvaluationPlots.ConfusionMatrix(Multiclass());
+        EvaluationPlots.TrainingCurves(History);
+
+        Assert.AreEqual(before, ScottPlot.Fonts.Default);
     }
 
     [TestMethod]

@@ -16,12 +16,20 @@ internal static class ReferenceData
     private static readonly Lazy<JsonElement> ClassificationJson = new(() => Load("classification.json"));
     private static readonly Lazy<JsonElement> BinaryJson = new(() => Load("binary.json"));
     private static readonly Lazy<JsonElement> GenerativeJson = new(() => Load("generative.json"));
+    private static readonly Lazy<JsonElement> TokenClassificationJson = new(() => Load("token-classification.json"));
+    private static readonly Lazy<JsonElement> TextClassificationJson = new(() => Load("text-classification.json"));
 
     public static JsonElement ClassificationReference => ClassificationJson.Value;
 
     public static JsonElement BinaryReference => BinaryJson.Value;
 
     public static JsonElement GenerativeReference => GenerativeJson.Value;
+
+    /// <summary>NER tags flattened to tokens (the outside tag is key 0).</summary>
+    public static JsonElement TokenClassificationReference => TokenClassificationJson.Value;
+
+    /// <summary>Three classes scored with raw logits.</summary>
+    public static JsonElement TextClassificationReference => TextClassificationJson.Value;
 
     public const int MulticlassClassCount = 6;
 

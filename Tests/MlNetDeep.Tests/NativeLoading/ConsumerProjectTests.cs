@@ -1,8 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using MlNetDeep.Build;
 
 namespace MlNetDeep.Tests.NativeLoading;
@@ -36,6 +40,97 @@ public sealed class ConsumerProjectTests
         }
 
         """;
+    // Beside Microsoft.ML.TorchSharp: MlNetDeep trains and predicts; ML.NET's TorchSharp estimators (whose Fit downloads
+    // weights) are built and asked for their output columns; ML.NET's detection network, built without weights through
+    // its public constructor, runs one forward pass; and the process reports the TorchSharp it loaded.
+    private const string AppBesideMicrosoftMLTorchSharpSource = """
+        using System;
+        using System.IO;
+        using System.Linq;
+        using System.Reflection;
+        using Microsoft.ML;
+        using Microsoft.ML.TorchSharp;
+        using Microsoft.ML.TorchSharp.AutoFormerV2;
+        using MlNetDeep;
+
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 64).Select(i => new Row { X = i / 64f, Label = i / 32f }));
+        var model = ml.Regression.Trainers.FeedForward(new FeedForwardOptions { FeatureColumnName = "X", NumberOfEpochs = 1, HiddenLayerSizes = [4] }).Fit(data);
+        var engine = ml.Model.CreatePredictionEngine<Row, Prediction>(model);
+        Console.WriteLine($"mlnetdeep: {model.History.Count} epoch, prediction {engine.Predict(new Row { X = 0.5f }).Score}");
+
+        // ML.NET builds a SchemaShape from a schema only internally (its own tests reach it through InternalsVisibleTo).
+        var createShape = typeof(SchemaShape).GetMethod("Create", BindingFlags.Static | BindingFlags.NonPublic, [typeof(DataViewSchema)])!;
+        void PrintOutputs(string trainer, IEstimator<ITransformer> estimator, IDataView input)
+        {
+            var inputs = input.Schema.Select(c => c.Name).ToHashSet();
+            foreach (var column in estimator.GetOutputSchema((SchemaShape)createShape.Invoke(null, [input.Schema])!).Where(c => !inputs.Contains(c.Name)))
+                Console.WriteLine($"{trainer} output: {column.Name} {column.Kind} {column.ItemType}{(column.IsKey ? " key" : "")}");
+        }
+        IDataView Keyed<T>(T[] rows, string column) where T : class =>
+            ml.Transforms.Conversion.MapValueToKey(column).Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
+        PrintOutputs("TextClassification", ml.MulticlassClassification.Trainers.TextClassification(),
+            Keyed([new SentenceRow { Sentence1 = "good", Label = "positive" }], "Label"));
+        PrintOutputs("NamedEntityRecognition", ml.MulticlassClassification.Trainers.NamedEntityRecognition(),
+            Keyed([new TagRow { Sentence = "Alice lives", Label = ["PER", "O"] }], "Label"));
+        var images = ml.Transforms.LoadImages("Image", null, "ImagePath")
+            .Fit(Keyed([new BoxRow { ImagePath = "image.png", Label = ["cat"], BoundingBoxes = [0, 0, 10, 10] }], "Label"));
+        PrintOutputs("ObjectDetection", ml.MulticlassClassification.Trainers.ObjectDetection(),
+            images.Transform(Keyed([new BoxRow { ImagePath = "image.png", Label = ["cat"], BoundingBoxes = [0, 0, 10, 10] }], "Label")));
+
+        try
+        {
+            using var network = new AutoFormerV2(1, [64, 128, 256, 448], [2, 2, 6, 2], [2, 4, 8, 14], TorchSharp.torch.CPU);
+            network.eval();
+            network.forward(TorchSharp.torch.zeros(1, 3, 96, 96));
+            Console.WriteLine("autoformer forward: ok");
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"autoformer forward: {e.GetType().Name}: {e.Message}");
+        }
+
+        foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies().Where(a => a.GetName().Name == "TorchSharp"))
+            Console.WriteLine($"torchsharp assembly: {assembly.GetName().Version}");
+        foreach (var library in File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Last()).Where(p => p.EndsWith("/libLibTorchSharp.so")).Distinct())
+            Console.WriteLine($"torchsharp native: {library}");
+
+        public sealed class Row
+        {
+            public float X { get; set; }
+
+            public float Label { get; set; }
+        }
+
+        public sealed class Prediction
+        {
+            public float Score { get; set; }
+        }
+
+        public sealed class SentenceRow
+        {
+            public string Sentence1 { get; set; } = "";
+
+            public string Label { get; set; } = "";
+        }
+
+        public sealed class TagRow
+        {
+            public string Sentence { get; set; } = "";
+
+            public string[] Label { get; set; } = [];
+        }
+
+        public sealed class BoxRow
+        {
+            public string ImagePath { get; set; } = "";
+
+            public string[] Label { get; set; } = [];
+
+            public float[] BoundingBoxes { get; set; } = [];
+        }
+
+        """;
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
 
     private string _root = "";
@@ -66,6 +161,8 @@ public sealed class ConsumerProjectTests
 
         Dotnet(app, "build", "--disable-build-servers");
         Assert.AreEqual("1", LastLine(Dotnet(app, "run", "--no-build")));
+        Assert.IsFalse(Directory.EnumerateDirectories(Path.Combine(app, "bin"), "DnnImageModels", SearchOption.AllDirectories).Any(),
+            "the ResNet18 ONNX files reach only applications that reference their package");
         // Publishing carries TorchSharp's file as it is (a content item from a referenced project cannot replace a
         // package asset there), but it must not fail on the two files for one path.
         Dotnet(app, "publish", "-c", "Debug", "-o", Path.Combine(_root, "publish"), "--disable-build-servers");
@@ -78,7 +175,7 @@ public sealed class ConsumerProjectTests
         string cachedNative = BuildLocations.TorchSharpNativeInNuGetCache;
         string cachedNativeHash = Sha256(cachedNative);
         string feed = Path.Combine(_root, "feed");
-        foreach (string project in new[] { "Extensions/MlNetDeep.Extensions.csproj", "Trainers/MlNetDeep.Trainers.csproj" })
+        foreach (string project in new[] { "Scoring/MlNetDeep.Scoring.csproj", "Extensions/MlNetDeep.Extensions.csproj", "Trainers/MlNetDeep.Trainers.csproj" })
             Dotnet(_root, "pack", Path.Combine(BuildLocations.RepositoryRoot, project), "-o", feed,
                 "--artifacts-path", Path.Combine(_root, "artifacts"), "--disable-build-servers");
         string package = Path.GetFileNameWithoutExtension(Directory.GetFiles(feed, "MlNetDeep.Trainers.*.nupkg").Single());
@@ -102,6 +199,39 @@ public sealed class ConsumerProjectTests
 
     [TestMethod]
     [TestCategory("Slow")]
+    public void AppWithMicrosoftMLTorchSharpTrainsMlNetDeepOnOneTorchSharpRuntime()
+    {
+        File.Copy(Path.Combine(BuildLocations.RepositoryRoot, "NuGet.config"), Path.Combine(_root, "NuGet.config"));
+        string trainers = Path.Combine(BuildLocations.RepositoryRoot, "Trainers", "MlNetDeep.Trainers.csproj");
+        string app = WriteApp($"""
+            <ProjectReference Include="{trainers}" />
+                <PackageReference Include="Microsoft.ML.TorchSharp" Version="{CentralPackageVersion("Microsoft.ML.TorchSharp")}" />
+            """, AppBesideMicrosoftMLTorchSharpSource);
+
+        Dotnet(app, "build", "--disable-build-servers");
+        string[] output = Dotnet(app, "run", "--no-build").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        StringAssert.Matches(output.Single(l => l.StartsWith("mlnetdeep: ", StringComparison.Ordinal)), new Regex(@"^mlnetdeep: 1 epoch, prediction -?\d+(\.\d+)?(E-?\d+)?$"));
+        CollectionAssert.AreEqual(new[] { "torchsharp assembly: 0.107.0.0" }, output.Where(l => l.StartsWith("torchsharp assembly: ", StringComparison.Ordinal)).ToArray(),
+            "one managed TorchSharp, the version MlNetDeep is built on (Microsoft.ML.TorchSharp asks for 0.102.7 or later)");
+        Assert.HasCount(1, output.Where(l => l.StartsWith("torchsharp native: ", StringComparison.Ordinal)), "one native libLibTorchSharp.so mapped");
+        CollectionAssert.AreEqual(new[]
+        {
+            "TextClassification output: PredictedLabel Scalar UInt32 key",
+            "TextClassification output: Score Vector Single",
+            "NamedEntityRecognition output: PredictedLabel VariableVector UInt32 key",
+            "ObjectDetection output: PredictedLabel VariableVector UInt32 key",
+            "ObjectDetection output: PredictedBoundingBoxes VariableVector Single",
+            "ObjectDetection output: Score VariableVector Single",
+        }, output.Where(l => l.Contains(" output: ", StringComparison.Ordinal)).ToArray());
+        // Microsoft.ML.TorchSharp 0.24.0 was compiled against TorchSharp 0.102.7, whose functional.interpolate has
+        // another signature: its detection network cannot run beside TorchSharp 0.107 (README, "Beside ML.NET's TorchSharp trainers").
+        string forward = output.Single(l => l.StartsWith("autoformer forward: ", StringComparison.Ordinal));
+        StringAssert.StartsWith(forward, "autoformer forward: MissingMethodException: Method not found: 'Tensor functional.interpolate(");
+    }
+
+    [TestMethod]
+    [TestCategory("Slow")]
     public void WithoutThePatchTheErrorGivesTheNativeLoadersReason()
     {
         File.Copy(Path.Combine(BuildLocations.RepositoryRoot, "NuGet.config"), Path.Combine(_root, "NuGet.config"));
@@ -119,7 +249,7 @@ public sealed class ConsumerProjectTests
             return;
         }
         Assert.AreNotEqual(0, exitCode);
-        const string prefix = "MlNetDeep.Runtime.TorchRuntimeException: ";
+        const string prefix = "MlNetDeep.TorchRuntimeException: ";
         StringAssert.Contains(transcript, prefix);
         string message = transcript[(transcript.IndexOf(prefix, StringComparison.Ordinal) + prefix.Length)..].Split(" ---> ")[0];
         StringAssert.StartsWith(message, "TorchSharp's native library could not be loaded. The native loader says: ");
@@ -127,7 +257,62 @@ public sealed class ConsumerProjectTests
         Assert.DoesNotContain("doesn't contain a reference to", message, "not TorchSharp's misleading guess");
     }
 
-    private string WriteApp(string reference)
+    [TestMethod]
+    [TestCategory("Slow")]
+    public void AScoringOnlyAppScoresAnMlNetDeepModelAndPublishesWithoutTorchSharp()
+    {
+        File.Copy(Path.Combine(BuildLocations.RepositoryRoot, "NuGet.config"), Path.Combine(_root, "NuGet.config"));
+        var ml = new MLContext(seed: 1);
+        var data = TestData.KeyedBlobs(ml, 60, seed: 2);
+        using var model = ml.MulticlassClassification.Trainers.FeedForward(new FeedForwardOptions { NumberOfEpochs = 1, Seed = 1, HiddenLayerSizes = [4] }).Fit(data);
+        string modelPath = Path.Combine(_root, "model.zip");
+        ml.Model.Save(model, data.Schema, modelPath);
+        var features = data.GetColumn<float[]>("Features").First();
+        var expected = model.Transform(ml.Data.TakeRows(data, 1)).GetColumn<float[]>("Score").Single();
+        string scoring = Path.Combine(BuildLocations.RepositoryRoot, "Scoring", "MlNetDeep.Scoring.csproj");
+        string app = WriteProject($"<ProjectReference Include=\"{scoring}\" />", ScoringAppSource);
+
+        string published = Path.Combine(_root, "publish");
+        Dotnet(app, "publish", "-c", "Debug", "-o", published, "--disable-build-servers");
+        string scores = LastLine(Dotnet(published, "app.dll", modelPath, string.Join(' ', features.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+
+        CollectionAssert.AreEqual(expected, scores.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+        var torchFiles = Directory.EnumerateFileSystemEntries(published, "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f).Contains("torch", StringComparison.OrdinalIgnoreCase)).ToArray();
+        Assert.IsEmpty(torchFiles, "no TorchSharp or libtorch file: " + string.Join(", ", torchFiles));
+    }
+
+    // Loads the model.zip given as the first argument and prints the scores of the features given as the second.
+    private const string ScoringAppSource = """
+        using System.Globalization;
+        using System.Linq;
+        using Microsoft.ML;
+        using Microsoft.ML.Data;
+
+        var ml = new MLContext();
+        var model = ml.Model.Load(args[0], out _);
+        var features = args[1].Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var schema = SchemaDefinition.Create(typeof(Input));
+        schema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features.Length);
+        var engine = ml.Model.CreatePredictionEngine<Input, Output>(model, inputSchemaDefinition: schema);
+        System.Console.WriteLine(string.Join(' ', engine.Predict(new Input { Features = features }).Score.Select(s => s.ToString("R", CultureInfo.InvariantCulture))));
+
+        public sealed class Input
+        {
+            public float[] Features { get; set; } = [];
+        }
+
+        public sealed class Output
+        {
+            public float[] Score { get; set; } = [];
+        }
+
+        """;
+
+    private string WriteApp(string reference, string source = AppSource) =>
+        WriteProject($"{reference}\n    <PackageReference Include=\"{BuildLocations.TorchSharpBackendPackage}\" Version=\"{BuildLocations.TorchSharpBackendVersion}\" />", source);
+
+    private string WriteProject(string references, string source)
     {
         string app = Path.Combine(_root, "app");
         Directory.CreateDirectory(app);
@@ -139,14 +324,18 @@ public sealed class ConsumerProjectTests
                 <TargetFramework>{targetFramework}</TargetFramework>
               </PropertyGroup>
               <ItemGroup>
-                {reference}
-                <PackageReference Include="{BuildLocations.TorchSharpBackendPackage}" Version="{BuildLocations.TorchSharpBackendVersion}" />
+                {references}
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(app, "Program.cs"), AppSource);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), source);
         return app;
     }
+
+    /// <summary>A package's version in the repository's Directory.Packages.props (an app outside the repository does not read it).</summary>
+    private static string CentralPackageVersion(string package) =>
+        XDocument.Load(Path.Combine(BuildLocations.RepositoryRoot, "Directory.Packages.props")).Descendants("PackageVersion")
+            .Single(p => (string?)p.Attribute("Include") == package).Attribute("Version")!.Value;
 
     /// <summary>The repository's NuGet.config plus the local feed for MlNetDeep.* and the shared cache as a read-only fallback.</summary>
     private void WriteNuGetConfigWithLocalFeed(string feed)

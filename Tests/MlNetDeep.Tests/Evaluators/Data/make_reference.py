@@ -6,7 +6,8 @@ Run from this folder with Debian's Python, scikit-learn and SciPy (apt-get insta
     /usr/bin/python3 make_reference.py
 
 It draws seeded inputs, computes every metric with scikit-learn / SciPy (or, where no library has the metric, a
-short formula on their outputs, spelled out below), and writes classification.json, binary.json and generative.json.
+short formula on their outputs, spelled out below), and writes classification.json, binary.json, generative.json,
+token-classification.json (NER tags) and text-classification.json.
 CI does not run this script; the tests read the stored files. Scores are float32, as ML.NET's Score column is; each
 value is written as the double that float32 converts to, so C# reads back exactly the number scikit-learn used.
 """
@@ -146,15 +147,69 @@ def generative(random):
     }
 
 
+ENTITY_CLASSES = ["PER", "LOC", "ORG", "MISC"]
+
+
+def token_classification(random):
+    """Tags as ML.NET's NER samples key them: the entity classes are the key's values 1..4, and the outside tag "O" is
+    left out of the dictionary, so outside tokens are key 0 (and the model predicts 0 for them). The report lists the
+    key's classes in key order, then "O" (key 0); the entity averages leave "O" out. Every token counts once."""
+    sentences = []
+    for _ in range(60):
+        length = int(random.integers(3, 16))
+        truth = np.where(random.random(length) < 0.6, 0, random.integers(1, 5, size=length))
+        wrong = random.random(length) < 0.25
+        predicted = np.where(wrong, random.integers(0, 5, size=length), truth)
+        sentences.append((truth, predicted))
+    y = np.concatenate([t for t, _ in sentences])
+    p = np.concatenate([q for _, q in sentences])
+    report_order = [1, 2, 3, 4, 0]
+    expected = per_class(y, p, report_order)
+    expected["accuracy"] = float(np.mean(y == p))
+    entity = [1, 2, 3, 4]
+    micro = precision_recall_fscore_support(y, p, labels=entity, average="micro", zero_division=0)
+    macro = precision_recall_fscore_support(y, p, labels=entity, average="macro", zero_division=0)
+    expected["entity_micro"] = {"precision": float(micro[0]), "recall": float(micro[1]), "f1": float(micro[2])}
+    expected["entity_macro_f1"] = float(macro[2])
+    expected["class_labels"] = ENTITY_CLASSES + ["O"]
+    inputs = {"key_values": ENTITY_CLASSES, "labels": [[int(v) for v in t] for t, _ in sentences],
+              "predicted": [[int(v) for v in q] for _, q in sentences]}
+    return {"inputs": inputs, "expected": expected}
+
+
+def text_classification(random):
+    """Three classes scored as ML.NET's TextClassification trainer scores them: raw logits (not probabilities), the
+    predicted class their highest value."""
+    class_count, rows = 3, 200
+    y = random.choice(class_count, size=rows, p=[0.5, 0.3, 0.2])
+    logits = random.normal(size=(rows, class_count)) * 2.0
+    logits[np.arange(rows), y] += random.uniform(0.0, 3.0, size=rows)
+    scores = logits.astype(np.float32)
+    predicted = scores.argmax(axis=1)
+    labels = list(range(class_count))
+    expected = per_class(y, predicted, labels)
+    expected["accuracy"] = float(np.mean(predicted == y))
+    expected["top_k_accuracy"] = [float(top_k_accuracy_score(y, scores, k=k, labels=labels)) for k in range(1, class_count + 1)]
+    inputs = {"key_values": ["negative", "neutral", "positive"], "labels": [int(v) for v in y], "scores": [floats(row) for row in scores]}
+    return {"inputs": inputs, "expected": expected}
+
+
 def main():
     random = np.random.default_rng(20261128)
     versions = {"scikit-learn": sklearn.__version__, "scipy": scipy.__version__, "numpy": np.__version__}
     for name, build in (("classification", multiclass), ("binary", binary), ("generative", generative)):
-        data = build(random)
-        data["made_with"] = versions
-        with open(f"{name}.json", "w") as file:
-            json.dump(data, file, indent=None, separators=(",", ":"))
-            file.write("\n")
+        write(name, build(random), versions)
+    # A generator of their own, so that the files above stay as they were.
+    text_random = np.random.default_rng(20261204)
+    for name, build in (("token-classification", token_classification), ("text-classification", text_classification)):
+        write(name, build(text_random), versions)
+
+
+def write(name, data, versions):
+    data["made_with"] = versions
+    with open(f"{name}.json", "w") as file:
+        json.dump(data, file, indent=None, separators=(",", ":"))
+        file.write("\n")
 
 
 if __name__ == "__main__":
