@@ -67,7 +67,8 @@ try
         Console.WriteLine($"{record.Epoch,5}  {record.TrainLoss,10:F4}  {record.ValidationLoss,11:F4}  {record.ValidationMetric,15:P2}  {record.LearningRate,13:G3}  {record.Seconds,7:F1}");
     });
     var clock = Stopwatch.StartNew();
-    var model = ModelBuilder.Train(ModelBuilder.BuildPipeline(ml, epochs, progress), trainData);
+    var options = ModelBuilder.Options(epochs);
+    var model = ModelBuilder.Train(ModelBuilder.BuildPipeline(ml, options, progress), trainData);
     using var disposeModel = model as IDisposable; // frees the ONNX session behind the scorer
     var best = history.MaxBy(r => r.ValidationMetric)!;
     Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F1} s; the model keeps epoch {best.Epoch} (best validation accuracy {best.ValidationMetric:P2}).");
@@ -93,6 +94,9 @@ try
         .AddClassification(report, "Test data")
         .SaveHtml(reportPath);
     Console.WriteLine($"Evaluation report (training curves, per-class F1, confusion matrix, reliability diagram): {reportPath}");
+    var registryFolder = Path.Combine(Path.GetDirectoryName(modelPath)!, "registry");
+    var version = await ModelBuilder.RegisterAsync(registryFolder, modelPath, options, model, trainData, testData, metrics, history);
+    Console.WriteLine($"Registered as {version} in {registryFolder} (models list --registry {registryFolder})");
 
     Console.WriteLine();
     Console.WriteLine("=== Predictions with the saved model ===");

@@ -1,0 +1,3 @@
+using MlNetDeep.Models;
+
+return await ModelsCommand.RunAsync(args, Console.Out, Console.Error);
