@@ -28,5 +28,5 @@ public static class ModelBuilder
         ml.MulticlassClassification.Evaluate(model.Transform(testData));
 
     public static void Save(MLContext ml, ITransformer model, DataViewSchema inputSchema, string modelPath) =>
-        ml.Model.Save(model, inputSchema, modelPath);
+        ml.Model.SaveSafely(model, inputSchema, modelPath);
 }
