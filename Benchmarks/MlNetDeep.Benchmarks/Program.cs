@@ -26,6 +26,9 @@ if (args is ["--suite", var cnnSuite, .. var recipeArgs] && cnnSuite is "cnn-wid
     return 0;
 }
 
+if (args is ["--suite", "small-tables", .. var smallTableArgs])
+    return MlNetDeep.Benchmarks.SmallTables.SmallTableSuite.Run(smallTableArgs);
+
 if (args is ["--sequences", ..])
     return SequenceBenchmarks.Run(args[1..]);
 

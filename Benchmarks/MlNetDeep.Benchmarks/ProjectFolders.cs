@@ -11,6 +11,9 @@ internal static class ProjectFolders
     /// <summary>Benchmarks/pytorch: the PyTorch reference scripts.</summary>
     public static string PyTorch => Metadata("PyTorchFolder");
 
+    /// <summary>Benchmarks/smalltables: the small-table suite's tables, splits and scikit-learn script.</summary>
+    public static string SmallTables => Metadata("SmallTablesFolder");
+
     private static string Metadata(string key) =>
         typeof(ProjectFolders).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 }
