@@ -2,7 +2,7 @@ using System.Globalization;
 using MlNetDeep;
 using MlNetDeep.Benchmarks;
 
-const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] | cnn-deep [--augmented] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--label-smoothing S] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]";
+const string Usage = "usage: dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- [--suite mlp|cnn] --mode quick|full [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite cnn-wide [--regularized [--augmented]] | cnn-deep [--augmented] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite resnet [--train-per-class 100] [--test-rows 2000] [--resolution 64] [--epochs 4] [--only frozen-onnx|frozen|fine-tuned|from-scratch] [--erasing P] [--label-smoothing S] [--seed N] [--threads N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --sequences smoke|quick|full [--spam folder] [--only prefix]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite inference [--mode quick|full] [--stream-rows N] [--out path.json]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite serving [--only overhead,http,memory,reloads] [--seconds 60] [--connections 1,16,64] [--memory-requests 1000000] [--batch-size 64] [--batch-delay-ms 0] [--concurrent-batches 1]\n       dotnet run -c Release --project Benchmarks/MlNetDeep.Benchmarks -- --suite small-tables [--tables iris,wine] [--seeds 1,2,3,4,5] [--models mlnetdeep,lightgbm,sklearn] [--options json] [--out path.json]";
 
 // Every timing here, and the PyTorch runs beside them (PyTorchReference gives them the same settings), uses the allocator settings.
 MlNetDeepRuntime.TuneNativeAllocator();
@@ -28,6 +28,12 @@ if (args is ["--suite", var cnnSuite, .. var recipeArgs] && cnnSuite is "cnn-wid
 
 if (args is ["--suite", "small-tables", .. var smallTableArgs])
     return MlNetDeep.Benchmarks.SmallTables.SmallTableSuite.Run(smallTableArgs);
+
+if (args is ["--suite", "inference", .. var inferenceArgs])
+    return InferenceSuite.Run(inferenceArgs);
+
+if (args is ["--suite", "serving", .. var servingArgs])
+    return ServingSuite.Run(servingArgs);
 
 if (args is ["--sequences", ..])
     return SequenceBenchmarks.Run(args[1..]);

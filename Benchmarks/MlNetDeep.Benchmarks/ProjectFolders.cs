@@ -14,6 +14,12 @@ internal static class ProjectFolders
     /// <summary>Benchmarks/smalltables: the small-table suite's tables, splits and scikit-learn script.</summary>
     public static string SmallTables => Metadata("SmallTablesFolder");
 
+    /// <summary>The Web API sample's build output (same configuration), for the serving suite.</summary>
+    public static string WebApi => Metadata("WebApiFolder");
+
+    /// <summary>Samples/Data/fashion-mnist: the 6,000 + 1,000 image subset in the repository.</summary>
+    public static string SampleData => Metadata("SampleDataFolder");
+
     private static string Metadata(string key) =>
         typeof(ProjectFolders).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 }

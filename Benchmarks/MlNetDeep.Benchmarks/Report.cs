@@ -4,16 +4,27 @@ using System.Text.Json.Serialization;
 
 namespace MlNetDeep.Benchmarks;
 
-/// <summary>The machine the figures come from.</summary>
-internal sealed record MachineInfo(int Cores, string Cpu, string Os, string Runtime, double MemoryGiB, double? LoadAverageAtStart)
+/// <summary>The machine the figures come from, with the vector instruction sets that decide int8 and fp32 speed (machines of one kind differ).</summary>
+internal sealed record MachineInfo(int Cores, string Cpu, string[] SimdFlags, string Os, string Runtime, double MemoryGiB, double? LoadAverageAtStart)
 {
+    private static readonly string[] InterestingFlags = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8"];
+
     public static MachineInfo Describe() => new(
         Environment.ProcessorCount,
         CpuModel(),
+        SimdFlagsOf(),
         RuntimeInformation.OSDescription,
         RuntimeInformation.FrameworkDescription,
         Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1),
         LoadAverage());
+
+    private static string[] SimdFlagsOf()
+    {
+        var flags = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? []
+            : [];
+        return InterestingFlags.Where(flags.Contains).ToArray();
+    }
 
     /// <summary>The one-minute load average (Linux), or null elsewhere.</summary>
     public static double? LoadAverage() =>

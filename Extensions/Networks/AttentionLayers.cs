@@ -38,8 +38,13 @@ public sealed record ClassTokenLayer(long Dimensions) : LayerSpec
         return [steps < 0 ? -1 : steps + 1, Dimensions];
     }
 
-    internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix) =>
-        graph.Node("Concat", [graph.Initializer(weightPrefix + "token"), input], OnnxGraph.Attribute("axis", 1L));
+    internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
+    {
+        // One token per example: [1, 1, D] expanded to the batch, so the graph also scores several examples at once.
+        var batch = graph.Node("Shape", [input], OnnxGraph.Attribute("start", 0L), OnnxGraph.Attribute("end", 1L));
+        var tokens = graph.Node("Expand", [graph.Initializer(weightPrefix + "token"), graph.Node("Concat", [batch, graph.Constant(1L, Dimensions)], OnnxGraph.Attribute("axis", 0L))]);
+        return graph.Node("Concat", [tokens, input], OnnxGraph.Attribute("axis", 1L));
+    }
 }
 
 /// <summary>Layer normalization over the features of every step (learned scale and shift, ε = 1e-5).</summary>

@@ -18,8 +18,8 @@ public sealed record InputLayoutLayer(long Channels, long Height, long Width, bo
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
     {
         if (!ChannelsLast)
-            return graph.Node("Reshape", [input, graph.Constant(1, Channels, Height, Width)]);
-        var pixels = graph.Node("Reshape", [input, graph.Constant(1, Height, Width, Channels)]);
+            return graph.Node("Reshape", [input, graph.Constant(0, Channels, Height, Width)]);
+        var pixels = graph.Node("Reshape", [input, graph.Constant(0, Height, Width, Channels)]);
         return graph.Node("Transpose", [pixels], OnnxGraph.Attribute("perm", [0L, 3, 1, 2]));
     }
 }

@@ -19,7 +19,7 @@ public sealed record SequenceLayoutLayer(long Steps, long Features) : LayerSpec
     }
 
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix) =>
-        graph.Node("Reshape", [input, graph.Constant(1, Steps, Features)]);
+        graph.Node("Reshape", [input, graph.Constant(0, Steps, Features)]);
 }
 
 /// <summary>
@@ -40,10 +40,10 @@ public sealed record ImagePatchesLayer(long Channels, long Height, long Width, l
 
     internal override string EmitOnnx(OnnxGraph graph, string input, string weightPrefix)
     {
-        var blocks = graph.Node("Reshape", [input, graph.Constant(1, Channels, Height / PatchSize, PatchSize, Width / PatchSize, PatchSize)]);
+        var blocks = graph.Node("Reshape", [input, graph.Constant(0, Channels, Height / PatchSize, PatchSize, Width / PatchSize, PatchSize)]);
         var patches = graph.Node("Transpose", [blocks], OnnxGraph.Attribute("perm", [0L, 2, 4, 1, 3, 5]));
         var shape = OutputShape([Channels * Height * Width]);
-        return graph.Node("Reshape", [patches, graph.Constant(1, shape[0], shape[1])]);
+        return graph.Node("Reshape", [patches, graph.Constant(0, shape[0], shape[1])]);
     }
 }
 
@@ -135,7 +135,7 @@ public sealed record RecurrentLayer(RecurrentKind Kind, long InputSize, long Hid
             return graph.Node("Transpose", [x], OnnxGraph.Attribute("perm", [1L, 0, 2]));
         // Y_h is [directions, batch, hidden].
         var batchFirst = graph.Node("Transpose", [finalStates], OnnxGraph.Attribute("perm", [1L, 0, 2]));
-        return graph.Node("Reshape", [batchFirst, graph.Constant(1, Directions * HiddenSize)]);
+        return graph.Node("Reshape", [batchFirst, graph.Constant(0, Directions * HiddenSize)]);
     }
 
     private global::Onnx.AttributeProto[] RecurrentAttributes() => Kind == RecurrentKind.Lstm
@@ -198,7 +198,7 @@ public sealed record SequencePoolingLayer(SequencePooling Kind, long Features) :
                 return graph.Node("ReduceMean", [input], OnnxGraph.Attribute("axes", [1L]), OnnxGraph.Attribute("keepdims", 0L));
             case SequencePooling.First:
                 var first = graph.Node("Slice", [input, graph.Constant(0L), graph.Constant(1L), graph.Constant(1L)]);
-                return graph.Node("Reshape", [first, graph.Constant(1, Features)]);
+                return graph.Node("Reshape", [first, graph.Constant(0, Features)]);
             default:
                 var scores = SequenceLayers.EmitLinear(graph, input, weightPrefix + "score.");
                 var weights = graph.Node("Softmax", [scores], OnnxGraph.Attribute("axis", 1L));
