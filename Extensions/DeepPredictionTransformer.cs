@@ -62,14 +62,12 @@ public sealed class DeepPredictionTransformer : ISingleFeaturePredictionTransfor
     /// <summary>Saves the model as ML.NET's own transforms, so loading needs no MlNetDeep-specific loader.</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => Scoring.Save(ctx);
 
-    /// <summary>Writes the network with its inference head as an ONNX file (written beside the target, then moved into place).</summary>
-    public void SaveOnnx(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var temporary = full + ".writing";
-        File.WriteAllBytes(temporary, Network.ToOnnx(OnnxInputName, tokenKeyBits: 0, columns));
-        File.Move(temporary, full, overwrite: true);
-    }
+    /// <summary>
+    /// Writes the network with its inference head as an ONNX file: beside the target, flushed, then renamed into place
+    /// (<see cref="SafeFile"/>), so a failed write leaves neither a partial file nor a damaged previous one.
+    /// </summary>
+    /// <exception cref="IOException">The file could not be written; the previous file (if any) is unchanged.</exception>
+    public void SaveOnnx(string path) => SafeFile.WriteAllBytes(path, Network.ToOnnx(OnnxInputName, tokenKeyBits: 0, columns));
 
     /// <summary>
     /// Releases the ONNX session. A <c>PredictionEngine</c> created with ML.NET's default options owns its model and

@@ -85,6 +85,14 @@ public class DeepTrainerOptions
     /// <summary>Examples per mini-batch. Default 64.</summary>
     public int BatchSize { get; set; } = 64;
 
+    /// <summary>
+    /// The least number of optimizer steps (batches) in an epoch. When one pass over the training rows takes fewer batches —
+    /// a table of under 3,200 rows at the default batch size — each epoch makes as many passes as it takes to reach it, so that
+    /// <see cref="NumberOfEpochs"/>, early-stopping and learning-rate patience and schedules mean about as much training on a
+    /// small table as on a large one. 1 for one pass per epoch whatever the data's size. Default 50.
+    /// </summary>
+    public int MinimumStepsPerEpoch { get; set; } = 50;
+
     /// <summary>The optimizer. Default <see cref="OptimizerKind.Adam"/>.</summary>
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
 
@@ -199,6 +207,7 @@ public class DeepTrainerOptions
             "must differ from PredictedLabelColumnName and ProbabilityColumnName");
         Require(NumberOfEpochs >= 1, nameof(NumberOfEpochs), NumberOfEpochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
+        Require(MinimumStepsPerEpoch >= 1, nameof(MinimumStepsPerEpoch), MinimumStepsPerEpoch, "must be at least 1");
         Require(double.IsFinite(LearningRate) && LearningRate > 0, nameof(LearningRate), LearningRate, "must be a positive number");
         Require(Momentum is >= 0 and < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
         Require(!Nesterov || (Optimizer == OptimizerKind.Sgd && Momentum > 0), nameof(Nesterov), Nesterov, "needs the Sgd optimizer with a positive Momentum");

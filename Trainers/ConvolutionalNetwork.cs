@@ -109,6 +109,8 @@ public sealed class ConvolutionalNetworkOptions : ImageNetworkOptions
 /// <summary>The convolutional architecture of <see cref="ConvolutionalNetworkOptions"/>.</summary>
 internal sealed class ConvolutionalArchitecture(ConvolutionalNetworkOptions options) : NetworkArchitecture
 {
+    public override bool ScalesRegressionTargets => true;
+
     public override ImageLayout ImageLayoutOf(FeatureColumn features) => options.ImageLayoutOf(features);
 
     public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)

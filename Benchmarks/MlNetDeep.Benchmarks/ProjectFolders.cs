@@ -11,6 +11,9 @@ internal static class ProjectFolders
     /// <summary>Benchmarks/pytorch: the PyTorch reference scripts.</summary>
     public static string PyTorch => Metadata("PyTorchFolder");
 
+    /// <summary>Benchmarks/smalltables: the small-table suite's tables, splits and scikit-learn script.</summary>
+    public static string SmallTables => Metadata("SmallTablesFolder");
+
     /// <summary>The Web API sample's build output (same configuration), for the serving suite.</summary>
     public static string WebApi => Metadata("WebApiFolder");
 

@@ -126,6 +126,6 @@ internal static class ReportFile
     public static void Write<T>(T report, string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, JsonSerializer.Serialize(report, Json) + Environment.NewLine);
+        SafeFile.WriteAllText(path, JsonSerializer.Serialize(report, Json) + Environment.NewLine);
     }
 }

@@ -161,7 +161,7 @@ public sealed class EvaluationReport
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null)
             Directory.CreateDirectory(folder);
-        File.WriteAllText(path, ToHtml(), new UTF8Encoding(false));
+        SafeFile.WriteAllText(path, ToHtml());
     }
 
     /// <summary>Writes every plot as a PNG file into <paramref name="folder"/> (created if needed) and returns their paths.</summary>
@@ -172,7 +172,7 @@ public sealed class EvaluationReport
         return Plots.Select(plot =>
         {
             var path = Path.Combine(folder, plot.FileName);
-            File.WriteAllBytes(path, plot.Png);
+            SafeFile.WriteAllBytes(path, plot.Png);
             return path;
         }).ToArray();
     }

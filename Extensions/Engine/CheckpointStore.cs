@@ -8,7 +8,7 @@ namespace MlNetDeep.Engine;
 /// <summary>
 /// Everything needed to resume a Fit exactly, written after each epoch to <c>{folder}/checkpoint</c>: weights, optimizer
 /// state, callback state, history, the random generator, the seed and the network definition. A new checkpoint is written
-/// beside the old one and swapped in, so a crash never leaves a half-written checkpoint behind.
+/// beside the old one (each file flushed to disk) and swapped in, so a crash never leaves a half-written checkpoint behind.
 /// </summary>
 internal sealed class CheckpointStore(string folder)
 {
@@ -38,7 +38,11 @@ internal sealed class CheckpointStore(string folder)
         try
         {
             WeightFile.Write(Path.Combine(staging, "network.weights"), WeightTensor.ReadAll(context.Network));
-            ((TorchSharp.Modules.OptimizerHelper)context.Optimizer).save_state_dict(Path.Combine(staging, "optimizer.bin"));
+            SafeFile.Write(Path.Combine(staging, "optimizer.bin"), stream =>
+            {
+                using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                ((TorchSharp.Modules.OptimizerHelper)context.Optimizer).save_state_dict(writer);
+            });
             var callbackStates = new JsonObject();
             foreach (var callback in callbacks)
             {
@@ -60,7 +64,7 @@ internal sealed class CheckpointStore(string folder)
                 ["history"] = JsonSerializer.SerializeToNode(context.History, Json),
                 ["callbacks"] = callbackStates,
             };
-            File.WriteAllText(Path.Combine(staging, "state.json"), state.ToJsonString(Json));
+            SafeFile.WriteAllText(Path.Combine(staging, "state.json"), state.ToJsonString(Json));
 
             if (Directory.Exists(Previous))
                 Directory.Delete(Previous, recursive: true);

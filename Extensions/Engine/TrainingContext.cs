@@ -43,8 +43,11 @@ public sealed class TrainingContext
     /// <summary>Optimizer steps taken so far, over all epochs.</summary>
     public long Step { get; internal set; }
 
-    /// <summary>Batches per training epoch.</summary>
+    /// <summary>Batches (optimizer steps) per training epoch: the batches of one pass over the training rows times <see cref="PassesPerEpoch"/>.</summary>
     public long StepsPerEpoch { get; }
+
+    /// <summary>Passes over the training rows per epoch: more than 1 when one pass has fewer batches than <see cref="DeepTrainerOptions.MinimumStepsPerEpoch"/>.</summary>
+    public int PassesPerEpoch { get; internal init; } = 1;
 
     /// <summary>The learning rate in the options, which schedules scale.</summary>
     public double BaseLearningRate { get; }

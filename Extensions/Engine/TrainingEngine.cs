@@ -34,10 +34,14 @@ internal static class TrainingEngine
         var (network, task, data, options, seed, _, _, imageLayout, hooks) = setup;
         using var optimizer = CreateOptimizer(network, options, setup.LayerGroups);
         using var classWeights = ClassWeights(setup);
-        var stepsPerEpoch = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
-        var context = new TrainingContext(network, optimizer, options.NumberOfEpochs, stepsPerEpoch, options.LearningRate,
+        var batchesPerPass = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
+        var passesPerEpoch = (int)Math.Max(1, (options.MinimumStepsPerEpoch + batchesPerPass - 1) / Math.Max(batchesPerPass, 1));
+        var context = new TrainingContext(network, optimizer, options.NumberOfEpochs, batchesPerPass * passesPerEpoch, options.LearningRate,
             task.HigherMetricIsBetter, data.Validation is not null, hooks.CancellationToken, seed,
-            setup.LayerGroups?.Select(g => g.LearningRateMultiplier).ToArray(), task.MetricName);
+            setup.LayerGroups?.Select(g => g.LearningRateMultiplier).ToArray(), task.MetricName)
+        {
+            PassesPerEpoch = passesPerEpoch,
+        };
         if (options.LabelSmoothing > 0 && !task.IsClassification)
             throw new ArgumentException("Option LabelSmoothing applies to classification; set it to 0 for regression.");
         var callbacks = Callbacks(options, hooks, imageLayout, setup.LayerGroups);
@@ -90,8 +94,10 @@ internal static class TrainingEngine
         network.train();
         double lossSum = 0, weightSum = 0;
         var dataWatch = new Stopwatch();
-        using var batches = data.Train.Batches(context.Epoch, shuffle: true).GetEnumerator();
         var batchIndex = 0;
+        // Pass p of epoch e is shuffled as pass number (e − 1) · passes + p, so one pass per epoch shuffles as it always did.
+        var passes = Enumerable.Range(1, context.PassesPerEpoch).SelectMany(pass => data.Train.Batches((context.Epoch - 1) * context.PassesPerEpoch + pass, shuffle: true));
+        using var batches = passes.GetEnumerator();
         while (true)
         {
             using var scope = NewDisposeScope();

@@ -28,7 +28,8 @@ internal abstract class NetworkArchitecture
 
     /// <summary>
     /// Whether a regression network ends in a <see cref="TargetScaleLayer"/> with the training labels' mean and standard
-    /// deviation (recurrent and attention networks, whose forecasts are on the labels' scale).
+    /// deviation, so that its scores are on the labels' scale from the first epoch (every option-built architecture but
+    /// PretrainedResNet18, whose saved layers must match the ones its options build).
     /// </summary>
     public virtual bool ScalesRegressionTargets => false;
 

@@ -131,21 +131,41 @@ public sealed class TrainedNetwork
             // ML.NET's OnnxTransformer stores the ONNX bytes in an entry named "OnnxModel", after a length prefix.
             foreach (var entry in archive.Entries.Where(e => e.Name == "OnnxModel"))
             {
-                using var stream = entry.Open();
-                using var buffer = new MemoryStream();
-                stream.CopyTo(buffer);
-                var bytes = buffer.ToArray();
+                byte[] bytes;
+                try
+                {
+                    using var stream = entry.Open();
+                    using var buffer = new MemoryStream();
+                    stream.CopyTo(buffer);
+                    bytes = buffer.ToArray();
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new InvalidDataException($"'{modelPath}' is damaged: its entry '{entry.FullName}' cannot be read ({e.Message}).", e);
+                }
                 if (bytes.Length <= sizeof(int))
                     continue;
                 var length = BitConverter.ToInt32(bytes, 0);
                 if (length != bytes.Length - sizeof(int))
                     continue;
                 var onnx = bytes[sizeof(int)..];
-                if (ModelProto.Parser.ParseFrom(onnx).MetadataProps.Any(p => p.Key == NetworkKey))
+                if (IsMlNetDeepOnnx(onnx))
                     return FromOnnx(onnx, $"'{modelPath}'");
             }
         }
         throw new InvalidDataException($"'{modelPath}' holds no MlNetDeep network (it is not a model saved from an MlNetDeep trainer).");
+
+        static bool IsMlNetDeepOnnx(byte[] onnx)
+        {
+            try
+            {
+                return ModelProto.Parser.ParseFrom(onnx).MetadataProps.Any(p => p.Key == NetworkKey);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                return false;
+            }
+        }
     }
 
     private static float[] ReadFloats(TensorProto tensor) =>

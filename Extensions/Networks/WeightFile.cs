@@ -7,9 +7,12 @@ internal static class WeightFile
 {
     private const string Magic = "MLNDW1";
 
-    public static void Write(string path, IReadOnlyDictionary<string, WeightTensor> weights)
+    public static void Write(string path, IReadOnlyDictionary<string, WeightTensor> weights) =>
+        SafeFile.Write(path, stream => Write(stream, weights));
+
+    private static void Write(Stream stream, IReadOnlyDictionary<string, WeightTensor> weights)
     {
-        using var writer = new BinaryWriter(File.Create(path));
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         writer.Write(Magic);
         writer.Write(weights.Count);
         foreach (var (name, weight) in weights.OrderBy(w => w.Key, StringComparer.Ordinal))

@@ -32,12 +32,18 @@ internal sealed class BinaryTask : PredictionTask
     {
         if (label.KeyCount is > 0 and not 2)
             throw new InvalidDataException($"Label column '{label.Name}' is a key with {label.KeyCount} values; binary classification needs exactly two.");
+        var positives = 0;
         for (var row = 0; row < targets.Length; row++)
         {
             if (float.IsNaN(targets[row]))
                 throw new InvalidDataException($"Label column '{label.Name}' has a missing value in row {row} of the {dataName}.");
             targets[row] = targets[row] > 0 ? 1f : 0f; // ML.NET's convention: a numeric label > 0 is the positive class
+            positives += (int)targets[row];
         }
+        // Validation data (knownClassCount 2) may hold one class; training data must hold both.
+        if (knownClassCount == 0 && targets.Length > 0 && (positives == 0 || positives == targets.Length))
+            throw new InvalidDataException(
+                $"Label column '{label.Name}' holds a single class in the {dataName}: all {targets.Length} labels are {(positives == 0 ? "negative (false, or ≤ 0)" : "positive (true, or > 0)")}; binary classification needs examples of both.");
         return 2;
     }
 

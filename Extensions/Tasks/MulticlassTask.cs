@@ -32,6 +32,7 @@ internal sealed class MulticlassTask : PredictionTask
     {
         var classCount = label.KeyCount > 0 ? label.KeyCount : knownClassCount;
         var max = -1f;
+        var min = float.MaxValue;
         for (var row = 0; row < targets.Length; row++)
         {
             var target = targets[row];
@@ -41,11 +42,14 @@ internal sealed class MulticlassTask : PredictionTask
                 throw new InvalidDataException(
                     $"Label column '{label.Name}' has value {target} in row {row} of the {dataName}; class indices must be whole numbers in [0, {(classCount > 0 ? classCount - 1 : "∞")}].");
             max = MathF.Max(max, target);
+            min = MathF.Min(min, target);
         }
         if (classCount == 0)
             classCount = (int)max + 1;
-        if (classCount < 2)
-            throw new InvalidDataException($"Label column '{label.Name}' holds a single class in the {dataName}; classification needs at least two.");
+        // Validation data (knownClassCount > 0) may hold one class; training data must hold two, whatever the key's size.
+        if (classCount < 2 || (knownClassCount == 0 && targets.Length > 0 && min == max))
+            throw new InvalidDataException(
+                $"Label column '{label.Name}' holds a single class in the {dataName} (every label is class index {(targets.Length > 0 ? max : 0)}); classification needs at least two.");
         return classCount;
     }
 

@@ -13,7 +13,7 @@ public sealed class ConsumeModel : IDisposable
     public ConsumeModel(string modelPath)
     {
         var ml = new MLContext();
-        model = ml.Model.Load(modelPath, out var inputSchema);
+        model = ml.Model.LoadChecked(modelPath, out var inputSchema);
         engine = ml.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);
         outputSchema = model.GetOutputSchema(inputSchema);
     }

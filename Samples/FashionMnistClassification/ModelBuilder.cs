@@ -34,7 +34,7 @@ public static class ModelBuilder
         ml.MulticlassClassification.Evaluate(model.Transform(testData));
 
     public static void Save(MLContext ml, ITransformer model, DataViewSchema inputSchema, string modelPath) =>
-        ml.Model.Save(model, inputSchema, modelPath);
+        ml.Model.SaveSafely(model, inputSchema, modelPath);
 
     /// <summary>
     /// Registers model.zip as the next version of "fashion-mnist-cnn" in the registry folder, with the options, the

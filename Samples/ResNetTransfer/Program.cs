@@ -98,11 +98,11 @@ try
     Console.WriteLine("=== Test ===");
     Console.WriteLine($"Accuracy:   {metrics.MicroAccuracy:P1} (macro {metrics.MacroAccuracy:P1}), log-loss {metrics.LogLoss:F3}");
 
-    ml.Model.Save(model, train.Schema, modelPath);
+    ml.Model.SaveSafely(model, train.Schema, modelPath);
     Console.WriteLine($"Saved:      {modelPath} ({new FileInfo(modelPath).Length / 1e6:F1} MB)");
 
     // Any process: plain ML.NET loads and scores it.
-    var loaded = new MLContext().Model.Load(modelPath, out _);
+    var loaded = new MLContext().Model.LoadChecked(modelPath, out _);
     using (var engine = ml.Model.CreatePredictionEngine<ImageInput, ImagePrediction>(loaded))
     {
         Console.WriteLine();

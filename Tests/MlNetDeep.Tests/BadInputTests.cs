@@ -132,6 +132,43 @@ public sealed class BadInputTests
             Rows(Enumerable.Range(0, 5).Select(_ => new NumericLabelExample { Label = 0, Features = Features() }).ToArray()), "single class");
 
     [TestMethod]
+    [DataRow(false, "negative")]
+    [DataRow(true, "positive")]
+    public void BinaryLabelsOfOneValueAreASingleClass(bool label, string shown)
+    {
+        var rows = TestData.Linear(20, 2).Select(r => new BinaryExample { Label = label, Features = r.Features }).ToArray();
+
+        AssertFailsBeforeTraining<InvalidDataException>(Binary, Rows(rows), "Label column 'Label'", "single class", $"all 20 labels are {shown}");
+    }
+
+    [TestMethod]
+    public void BinaryImageLabelsOfOneValueAreASingleClass()
+    {
+        var rows = ConvolutionalNetworkTests.Bars(20, seed: 1, classes: 2).Select(b => new BinaryBarImage { Label = false, Features = b.Features }).ToArray();
+        var progress = new ProgressLog();
+        var trainer = Ml.BinaryClassification.Trainers.ConvolutionalNetwork(new ConvolutionalNetworkOptions { NumberOfEpochs = 2, Seed = 1, Blocks = [new(4)] });
+
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => trainer.WithProgress(progress).Fit(Rows(rows)));
+
+        StringAssert.Contains(error.Message, "single class");
+        Assert.IsEmpty(progress.Records, "no epoch ran");
+    }
+
+    [TestMethod]
+    public void ClassIndicesOfOneValueAreASingleClass() =>
+        AssertFailsBeforeTraining<InvalidDataException>(Multiclass,
+            Rows(Enumerable.Range(0, 8).Select(_ => new ClassIndexExample { Label = 3, Features = Features() }).ToArray()), "single class", "class index 3");
+
+    [TestMethod]
+    public void AKeyLabelWithOneClassInTheTrainingDataIsASingleClass()
+    {
+        var keys = Ml.Transforms.Conversion.MapValueToKey("Label").Fit(Ml.Data.LoadFromEnumerable(TestData.Blobs(30, 1)));
+        var onlyB = TestData.Blobs(30, 2).Where(r => r.Label == "b").ToArray();
+
+        AssertFailsBeforeTraining<InvalidDataException>(Multiclass, keys.Transform(Ml.Data.LoadFromEnumerable(onlyB)), "single class");
+    }
+
+    [TestMethod]
     public void ANegativeExampleWeightIsNamedWithItsRow()
     {
         var rows = Enumerable.Range(0, 10).Select(i => new WeightedExample { Label = i % 2 == 0, Features = Features(), Weight = 1 }).ToArray();
@@ -245,6 +282,14 @@ public sealed class BadInputTests
         public float[] Features { get; set; } = [];
 
         public bool Label { get; set; }
+    }
+
+    private sealed class ClassIndexExample
+    {
+        public uint Label { get; set; }
+
+        [VectorType(TestData.FeatureCount)]
+        public float[] Features { get; set; } = [];
     }
 
     private sealed class LabelOnly

@@ -13,6 +13,7 @@ public sealed class TrainingEngineTests
     private static FeedForwardOptions Plain(int epochs) => new()
     {
         NumberOfEpochs = epochs,
+        MinimumStepsPerEpoch = 1,
         Seed = 11,
         HiddenLayerSizes = [32, 16],
         EarlyStopping = null,

@@ -35,6 +35,8 @@ public sealed class FeedForwardOptions : NetworkOptions
 /// <summary>The feed-forward architecture: Linear → [BatchNorm] → activation → [Dropout] per hidden layer, then a Linear output layer.</summary>
 internal sealed class FeedForwardArchitecture(FeedForwardOptions options) : NetworkArchitecture
 {
+    public override bool ScalesRegressionTargets => true;
+
     public override NetworkBody Create(FeatureColumn features, long outputSize, bool normalize)
     {
         var layers = new List<LayerSpec>();
