@@ -22,6 +22,7 @@ internal sealed record InferenceReport(
     IReadOnlyDictionary<string, double> TestAccuracy,
     IReadOnlyList<ThroughputRun> Throughput,
     IReadOnlyDictionary<string, double> BatchedSpeedup,
+    IReadOnlyDictionary<string, QuantizationReport> Quantization,
     StreamingMemory? Memory);
 
 /// <summary>
@@ -100,8 +101,23 @@ internal static class InferenceSuite
         var speedup = runs.Where(r => r.Path == "batch scoring" && r.BatchSize == 1024)
             .ToDictionary(r => $"{r.Model}, {r.Threads} thread(s)", r => Round(r.RowsPerSecond / runs.Single(b => b.Model == r.Model && b.Threads == r.Threads && b.Path == "ML.NET row by row").RowsPerSecond));
 
+        // Float against int8, one thread, side by side per batch size: dynamic for the MLP, static (percentile, per channel) for both.
+        var quantization = new Dictionary<string, QuantizationReport>();
+        var calibration = ml.Data.TakeRows(data.Train, 1000);
+        foreach (var (name, path) in models)
+        {
+            var loaded = ml.Model.Load(path, out _);
+            foreach (var quantizationMode in name == "mlp" ? new[] { QuantizationMode.Dynamic, QuantizationMode.Static } : [QuantizationMode.Static])
+            {
+                var quantized = ml.Model.Quantize(loaded, calibration, new QuantizationOptions { Mode = quantizationMode });
+                var comparison = ml.Model.CompareQuantized(loaded, quantized, test, execution: new OnnxExecutionOptions { IntraOpThreads = 1 }, throughputRows: quick ? 2000 : 10000);
+                Console.WriteLine($"[{name} {quantizationMode} int8]{Environment.NewLine}{comparison}");
+                quantization[$"{name}, {quantizationMode}"] = comparison;
+            }
+        }
+
         var memory = StreamMemory(models["mlp"], streamRows ?? (quick ? 200_000 : 10_000_000));
-        var report = new InferenceReport(Environment.CommandLine, DateTimeOffset.Now, mode, machine, (int)test.GetRowCount()!.Value, accuracy, runs, speedup, memory);
+        var report = new InferenceReport(Environment.CommandLine, DateTimeOffset.Now, mode, machine, (int)test.GetRowCount()!.Value, accuracy, runs, speedup, quantization, memory);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"Wrote {output}");

@@ -116,11 +116,17 @@ internal static class SymmetricEigen
     {
         var maxSteps = 60 * Math.Max(n, 1);
         var high = n - 1;
+        // Off-diagonal entries below eps·‖T‖ are negligible even between two (near-)zero diagonal entries, as the zero
+        // variances of dead ReLU features give: relative to those entries alone, they would never count as converged.
+        var scale = 0.0;
+        for (var i = 0; i < n; i++)
+            scale = Math.Max(scale, Math.Abs(d[i]) + (i < n - 1 ? Math.Abs(e[i]) : 0) + (i > 0 ? Math.Abs(e[i - 1]) : 0));
+        var negligible = MachineEpsilon * scale;
         for (var steps = 0; high > 0;)
         {
             for (var i = 0; i < high; i++)
             {
-                if (Math.Abs(e[i]) <= double.Epsilon + MachineEpsilon * (Math.Abs(d[i]) + Math.Abs(d[i + 1])))
+                if (Math.Abs(e[i]) <= negligible || Math.Abs(e[i]) <= MachineEpsilon * (Math.Abs(d[i]) + Math.Abs(d[i + 1])))
                     e[i] = 0;
             }
             if (e[high - 1] == 0)

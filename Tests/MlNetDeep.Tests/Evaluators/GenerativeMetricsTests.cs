@@ -59,6 +59,20 @@ public sealed class GenerativeMetricsTests
     }
 
     [TestMethod]
+    public void FrechetDistanceHandlesFeaturesThatAreAlwaysZeroAsDeadReLUUnitsGive()
+    {
+        // Non-negative features, a third of them never active: the covariances have blocks of exact zeros.
+        float[][] Relu(int seed) => Gaussian(500, 128, seed).Select(row => row.Select((v, i) => i % 3 == 0 ? 0f : Math.Max(v, 0f)).ToArray()).ToArray();
+        var first = Relu(1);
+        var second = Relu(2);
+
+        var distance = GenerativeMetrics.FrechetDistance(first, second);
+
+        Assert.IsTrue(double.IsFinite(distance) && distance > 0, $"{distance}");
+        Assert.AreEqual(0, GenerativeMetrics.FrechetDistance(first, first), 1e-6);
+    }
+
+    [TestMethod]
     public void FrechetDistanceGrowsWithADifferenceInSpread()
     {
         var features = Gaussian(400, 8, seed: 5);
