@@ -87,22 +87,7 @@ internal sealed class DynamicBatcher<TData, TPrediction> : IDisposable
     {
         var start = metrics.Start();
         metrics.Batched(model.Tag, 1);
-        var generation = model.Acquire();
-        try
-        {
-            var prediction = generation.Predict(example);
-            metrics.Predicted(model.Tag, start);
-            return prediction;
-        }
-        catch
-        {
-            metrics.Failed(model.Tag);
-            throw;
-        }
-        finally
-        {
-            generation.Release();
-        }
+        return model.Predict(example, metrics, start);
     }
 
     private void Take(ChannelReader<PendingPrediction> reader, List<PendingPrediction> batch)

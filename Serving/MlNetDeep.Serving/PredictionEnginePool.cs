@@ -81,22 +81,7 @@ public sealed class PredictionEnginePool<TData, TPrediction> : IDisposable
     {
         var model = Find(modelName);
         var start = metrics.Start();
-        var generation = model.Acquire();
-        try
-        {
-            var prediction = generation.Predict(example);
-            metrics.Predicted(model.Tag, start);
-            return prediction;
-        }
-        catch
-        {
-            metrics.Failed(model.Tag);
-            throw;
-        }
-        finally
-        {
-            generation.Release();
-        }
+        return model.Predict(example, metrics, start);
     }
 
     /// <summary>

@@ -89,6 +89,27 @@ internal sealed partial class ServedModel<TData, TPrediction> : IDisposable
         }
     }
 
+    /// <summary>One prediction by the generation serving now, counted in <paramref name="metrics"/> from <paramref name="start"/>.</summary>
+    public TPrediction Predict(TData example, ServingMetrics metrics, long start)
+    {
+        var generation = Acquire();
+        try
+        {
+            var prediction = generation.Predict(example);
+            metrics.Predicted(Tag, start);
+            return prediction;
+        }
+        catch
+        {
+            metrics.Failed(Tag);
+            throw;
+        }
+        finally
+        {
+            generation.Release();
+        }
+    }
+
     /// <summary>Takes a reference on the generation serving now; release it when the request is done.</summary>
     public ModelGeneration<TData, TPrediction> Acquire()
     {

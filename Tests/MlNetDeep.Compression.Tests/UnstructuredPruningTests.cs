@@ -12,6 +12,8 @@ public sealed class UnstructuredPruningTests
     {
         NumberOfEpochs = epochs, Seed = 3, HiddenLayerSizes = hidden ?? [32, 16], DropoutRate = 0, BatchSize = 32,
         EarlyStopping = null, LearningRateSchedule = null, ValidationFraction = 0,
+        // The tests count optimizer steps per epoch as batches per pass over the rows.
+        MinimumStepsPerEpoch = 1,
     };
 
     [TestMethod]

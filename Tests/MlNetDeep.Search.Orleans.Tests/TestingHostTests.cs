@@ -10,6 +10,9 @@ public sealed class TestingHostTests
     private static string folder = "";
     private static string trainPath = "";
 
+    // Workers read the data only once every silo is up: trials finished while the cluster deploys leave no victim.
+    private static readonly ManualResetEventSlim ClusterDeployed = new();
+
     private sealed class Silo : ISiloConfigurator
     {
         public void Configure(ISiloBuilder silo)
@@ -21,7 +24,11 @@ public sealed class TestingHostTests
             };
             var search = ml.MulticlassClassification.Search(new FeedForwardSpace(template, maxLayers: 2, widths: [32, 64]),
                 new DeepSearchOptions { MaxTrials = Trials, Folder = folder, Scheduler = new NoStopping(), Seed = 1 });
-            silo.AddSearchPlan(new SearchPlan("blobs", search, context => (context.Data.LoadFromBinary(trainPath), null)) { LeaseTimeout = TimeSpan.FromSeconds(3) })
+            silo.AddSearchPlan(new SearchPlan("blobs", search, context =>
+            {
+                ClusterDeployed.Wait();
+                return (context.Data.LoadFromBinary(trainPath), null);
+            }) { LeaseTimeout = TimeSpan.FromSeconds(3) })
                 .AddSearchWorker("blobs", configure: o => o.HeartbeatPeriod = TimeSpan.FromMilliseconds(300));
         }
     }
@@ -36,6 +43,7 @@ public sealed class TestingHostTests
         builder.AddSiloBuilderConfigurator<Silo>();
         var cluster = builder.Build();
         await cluster.DeployAsync();
+        ClusterDeployed.Set();
         try
         {
             var coordinator = cluster.GrainFactory.GetGrain<ISearchCoordinatorGrain>("blobs");
