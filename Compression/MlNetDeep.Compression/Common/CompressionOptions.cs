@@ -23,18 +23,7 @@ public abstract class CompressionOptions
     /// <exception cref="ArgumentException">The JSON is not options of that type.</exception>
     public static TOptions FromJson<TOptions>(string json) where TOptions : CompressionOptions
     {
-        ArgumentNullException.ThrowIfNull(json);
-        TOptions? options;
-        try
-        {
-            options = JsonSerializer.Deserialize<TOptions>(json, Json);
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"The JSON is not valid {typeof(TOptions).Name}: {e.Message}", nameof(json), e);
-        }
-        if (options is null)
-            throw new ArgumentException($"The JSON holds null, not {typeof(TOptions).Name}.", nameof(json));
+        var options = OptionsJson.Read<TOptions>(json, Json);
         options.Validate();
         return options;
     }
