@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Primitives;
 using Microsoft.ML;
@@ -22,10 +23,12 @@ public sealed class FileModelSource : ModelSource
     private static readonly IChangeToken NeverChanges = new CancellationChangeToken(CancellationToken.None);
 
     private readonly FileSystemWatcher? watcher;
-    private readonly Timer? settleTimer;
+    private readonly AutoResetEvent? fileEvent;
+    private readonly Thread? settleThread;
     private readonly Lock tokenLock = new();
     private CancellationTokenSource changed = new();
-    private bool disposed;
+    private long lastEventTimestamp;
+    private volatile bool disposed;
 
     /// <summary>Creates a source for <paramref name="filePath"/>.</summary>
     /// <param name="filePath">The model.zip file; relative paths are resolved against the current directory now.</param>
@@ -44,7 +47,11 @@ public sealed class FileModelSource : ModelSource
         var folder = Path.GetDirectoryName(FilePath)!;
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"Cannot watch '{FilePath}': its folder '{folder}' does not exist.");
-        settleTimer = new Timer(_ => SignalChange());
+        fileEvent = new AutoResetEvent(false);
+        // A thread of its own rather than a timer: under heavy request load the thread pool is starved and a timer callback
+        // fires seconds late, delaying exactly the reload that is meant to replace the serving model.
+        settleThread = new Thread(SettleLoop) { IsBackground = true, Name = $"MlNetDeep model watch {Path.GetFileName(FilePath)}" };
+        settleThread.Start();
         // The folder is watched rather than the file, so that a file renamed over the served one is seen too.
         watcher = new FileSystemWatcher(folder)
         {
@@ -55,7 +62,7 @@ public sealed class FileModelSource : ModelSource
         watcher.Created += OnFileEvent;
         watcher.Renamed += OnFileEvent;
         // Lost events (buffer overflow) may hide a change: reload to be sure.
-        watcher.Error += (_, _) => settleTimer.Change(SettleDelay, Timeout.InfiniteTimeSpan);
+        watcher.Error += (_, _) => NoteChange();
         watcher.EnableRaisingEvents = true;
     }
 
@@ -81,19 +88,21 @@ public sealed class FileModelSource : ModelSource
     }
 
     /// <inheritdoc/>
-    public override async Task<LoadedModel> LoadAsync(MLContext mlContext, CancellationToken cancellationToken)
+    public override Task<LoadedModel> LoadAsync(MLContext mlContext, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         if (!File.Exists(FilePath))
             throw new FileNotFoundException($"The model file '{FilePath}' does not exist.", FilePath);
+        cancellationToken.ThrowIfCancellationRequested();
         // Read once into memory: the version and the model come from the same bytes even if the file changes meanwhile.
-        var bytes = await File.ReadAllBytesAsync(FilePath, cancellationToken).ConfigureAwait(false);
+        // Read synchronously: a reload runs on its own thread, and an await would hand the rest to a possibly starved pool.
+        var bytes = File.ReadAllBytes(FilePath);
         var version = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
             var model = mlContext.Model.Load(stream, out var inputSchema);
-            return new LoadedModel(model, inputSchema, version);
+            return Task.FromResult(new LoadedModel(model, inputSchema, version));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -107,9 +116,14 @@ public sealed class FileModelSource : ModelSource
         if (disposing)
         {
             watcher?.Dispose();
-            settleTimer?.Dispose();
             lock (tokenLock)
                 disposed = true;
+            if (settleThread is not null)
+            {
+                fileEvent!.Set();
+                settleThread.Join();
+                fileEvent.Dispose();
+            }
         }
         base.Dispose(disposing);
     }
@@ -117,7 +131,28 @@ public sealed class FileModelSource : ModelSource
     private void OnFileEvent(object sender, FileSystemEventArgs e)
     {
         if (string.Equals(e.FullPath, FilePath, StringComparison.Ordinal))
-            settleTimer!.Change(SettleDelay, Timeout.InfiniteTimeSpan);
+            NoteChange();
+    }
+
+    private void NoteChange()
+    {
+        Volatile.Write(ref lastEventTimestamp, Stopwatch.GetTimestamp());
+        fileEvent!.Set();
+    }
+
+    /// <summary>Waits for a change, then until the file has been quiet for <see cref="SettleDelay"/>, then fires the token.</summary>
+    private void SettleLoop()
+    {
+        while (true)
+        {
+            fileEvent!.WaitOne();
+            TimeSpan quiet;
+            while (!disposed && (quiet = Stopwatch.GetElapsedTime(Volatile.Read(ref lastEventTimestamp))) < SettleDelay)
+                fileEvent.WaitOne(SettleDelay - quiet);
+            if (disposed)
+                return;
+            SignalChange();
+        }
     }
 
     private void SignalChange()

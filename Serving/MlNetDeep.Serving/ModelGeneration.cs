@@ -17,6 +17,7 @@ internal sealed class ModelGeneration<TData, TPrediction> : IDisposable
     private readonly Lock scorerLock = new();
     private IBatchScorer<TData, TPrediction>? batchScorer;
     private int references = 1;
+    private int enginesCreated;
 
     private ModelGeneration(MLContext mlContext, LoadedModel loaded, int maximumEnginesRetained, IBatchScorerFactory? batchScorerFactory)
     {
@@ -39,17 +40,34 @@ internal sealed class ModelGeneration<TData, TPrediction> : IDisposable
 
     public ObjectPool<PredictionEngine<TData, TPrediction>> Engines { get; }
 
+    /// <summary>How many engines this version has created so far: a measure of the concurrency it served.</summary>
+    public int EnginesCreated => Volatile.Read(ref enginesCreated);
+
     /// <summary>
     /// Wraps a freshly loaded model and checks that it serves <typeparamref name="TData"/> → <typeparamref name="TPrediction"/>
     /// by creating its first engine (ML.NET checks every input column the model reads and every output the prediction class
     /// maps). Disposes the model when the check fails.
     /// </summary>
-    public static ModelGeneration<TData, TPrediction> Create(MLContext mlContext, LoadedModel loaded, int maximumEnginesRetained, IBatchScorerFactory? batchScorerFactory)
+    /// <param name="mlContext">The context engines are created in.</param>
+    /// <param name="loaded">The model just loaded.</param>
+    /// <param name="maximumEnginesRetained">The most idle engines kept.</param>
+    /// <param name="batchScorerFactory">Makes the batch scorer, or null for the built-in ones.</param>
+    /// <param name="warmEngines">
+    /// How many engines to create before the version serves (at most <paramref name="maximumEnginesRetained"/>, at least 1):
+    /// a reload under load passes the number its predecessor needed, up to one per processor, so that the requests arriving
+    /// right after the swap find engines ready instead of all creating one at once.
+    /// </param>
+    public static ModelGeneration<TData, TPrediction> Create(MLContext mlContext, LoadedModel loaded, int maximumEnginesRetained,
+        IBatchScorerFactory? batchScorerFactory, int warmEngines = 1)
     {
         var generation = new ModelGeneration<TData, TPrediction>(mlContext, loaded, maximumEnginesRetained, batchScorerFactory);
         try
         {
-            generation.Engines.Return(generation.CreateEngine());
+            var engines = new PredictionEngine<TData, TPrediction>[Math.Clamp(warmEngines, 1, maximumEnginesRetained)];
+            for (var i = 0; i < engines.Length; i++)
+                engines[i] = generation.CreateEngine();
+            foreach (var engine in engines)
+                generation.Engines.Return(engine);
             return generation;
         }
         catch (Exception e)
@@ -120,8 +138,12 @@ internal sealed class ModelGeneration<TData, TPrediction> : IDisposable
         (Model as IDisposable)?.Dispose();
     }
 
-    private PredictionEngine<TData, TPrediction> CreateEngine() =>
-        mlContext.Model.CreatePredictionEngine<TData, TPrediction>(Model, new PredictionEngineOptions { OwnsTransformer = false });
+    private PredictionEngine<TData, TPrediction> CreateEngine()
+    {
+        var engine = mlContext.Model.CreatePredictionEngine<TData, TPrediction>(Model, new PredictionEngineOptions { OwnsTransformer = false });
+        Interlocked.Increment(ref enginesCreated);
+        return engine;
+    }
 
     private sealed class EnginePolicy(ModelGeneration<TData, TPrediction> generation) : IPooledObjectPolicy<PredictionEngine<TData, TPrediction>>
     {

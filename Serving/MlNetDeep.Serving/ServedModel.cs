@@ -136,15 +136,17 @@ internal sealed partial class ServedModel<TData, TPrediction> : IDisposable
             return;
         Volatile.Write(ref reloadRequested, 1);
         if (Interlocked.CompareExchange(ref reloadRunning, 1, 0) == 0)
-            Volatile.Write(ref reloadTask, Task.Run(RunReloadsAsync));
+            // A thread of its own: under load the thread pool is busy with requests, and a reload queued behind them would
+            // leave the old model serving for seconds.
+            Volatile.Write(ref reloadTask, Task.Factory.StartNew(RunReloads, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
     }
 
-    private async Task RunReloadsAsync()
+    private void RunReloads()
     {
         while (true)
         {
             while (Interlocked.Exchange(ref reloadRequested, 0) == 1 && !disposed)
-                await ReloadOnceAsync().ConfigureAwait(false);
+                ReloadOnce();
             Volatile.Write(ref reloadRunning, 0);
             // A request that came after the last check but before reloadRunning was cleared would otherwise be lost.
             if (Volatile.Read(ref reloadRequested) == 0 || Interlocked.CompareExchange(ref reloadRunning, 1, 0) != 0)
@@ -152,15 +154,15 @@ internal sealed partial class ServedModel<TData, TPrediction> : IDisposable
         }
     }
 
-    private async Task ReloadOnceAsync()
+    private void ReloadOnce()
     {
         var started = DateTimeOffset.UtcNow;
         var previous = Volatile.Read(ref current);
         ModelGeneration<TData, TPrediction> loaded;
         try
         {
-            loaded = ModelGeneration<TData, TPrediction>.Create(mlContext, await Source.LoadAsync(mlContext, stopping.Token).ConfigureAwait(false),
-                maximumEnginesRetained, batchScorerFactory);
+            loaded = ModelGeneration<TData, TPrediction>.Create(mlContext, Source.LoadAsync(mlContext, stopping.Token).GetAwaiter().GetResult(),
+                maximumEnginesRetained, batchScorerFactory, warmEngines: Math.Min(previous.EnginesCreated, Environment.ProcessorCount));
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
