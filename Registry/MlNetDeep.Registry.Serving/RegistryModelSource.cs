@@ -16,7 +16,7 @@ namespace MlNetDeep.Registry.Serving;
 /// <remarks>
 /// The served version is named <c>model@version</c> (for example <c>fashion-mnist-cnn@7</c>) in the pool's status, logs
 /// and reload events. The alias <c>latest</c> follows the newest active version. A registry that cannot be reached keeps
-/// the current version serving; polling goes on.
+/// the current version serving, polling goes on, and <see cref="WatchError"/> (shown by the pool's health check) says why.
 /// </remarks>
 public sealed class RegistryModelSource : ModelSource
 {
@@ -87,6 +87,11 @@ public sealed class RegistryModelSource : ModelSource
     /// <inheritdoc/>
     public override string Description =>
         Volatile.Read(ref registry) is { } open ? $"registry {ModelName}@{Alias} ({open.Database.Location})" : $"registry {ModelName}@{Alias}";
+
+    /// <inheritdoc/>
+    public override string? WatchError => Volatile.Read(ref watcher)?.LastPollFailure is var (error, at)
+        ? $"polling {Description} failed (last at {at:O}): {error.Message}"
+        : null;
 
     /// <inheritdoc/>
     public override IChangeToken GetReloadToken()

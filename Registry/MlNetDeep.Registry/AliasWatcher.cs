@@ -28,6 +28,7 @@ public sealed class AliasWatcher : IAsyncDisposable
     private readonly Lock gate = new();
     private CancellationTokenSource change = new();
     private ResolvedVersion? current;
+    private (Exception Error, DateTimeOffset At)? lastPollFailure;
     private Task? polling;
 
     internal AliasWatcher(ModelRegistry registry, string modelName, VersionSelector selector, TimeSpan pollInterval)
@@ -61,6 +62,19 @@ public sealed class AliasWatcher : IAsyncDisposable
 
     /// <summary>Raised on the polling thread after <see cref="Current"/> changed.</summary>
     public event EventHandler<AliasMovedEventArgs>? Moved;
+
+    /// <summary>
+    /// The error of the last background poll and when it happened, or null when the last poll succeeded: while it is set,
+    /// <see cref="Current"/> may be out of date.
+    /// </summary>
+    public (Exception Error, DateTimeOffset At)? LastPollFailure
+    {
+        get
+        {
+            lock (gate)
+                return lastPollFailure;
+        }
+    }
 
     /// <summary>Raised when a poll fails (database unreachable, …); polling goes on.</summary>
     public event EventHandler<Exception>? PollFailed;
@@ -128,9 +142,13 @@ public sealed class AliasWatcher : IAsyncDisposable
                 try
                 {
                     await PollAsync(stopping.Token).ConfigureAwait(false);
+                    lock (gate)
+                        lastPollFailure = null;
                 }
                 catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
+                    lock (gate)
+                        lastPollFailure = (e, DateTimeOffset.UtcNow);
                     PollFailed?.Invoke(this, e);
                 }
             }

@@ -33,6 +33,13 @@ public abstract class ModelSource : IDisposable
     /// <returns>The model, its input schema and a version that identifies it; the pool owns and disposes the model.</returns>
     public abstract Task<LoadedModel> LoadAsync(MLContext mlContext, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Why the source cannot tell at the moment whether a newer model is there (for example: the registry it polls cannot
+    /// be reached), or null when it can. The served version keeps serving meanwhile; the pool's health check reports the
+    /// model as Degraded with this text.
+    /// </summary>
+    public virtual string? WatchError => null;
+
     /// <summary>Stops watching for changes.</summary>
     public void Dispose()
     {

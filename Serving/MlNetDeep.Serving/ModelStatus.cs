@@ -8,6 +8,7 @@ namespace MlNetDeep.Serving;
 /// <param name="Reloads">How many times a new version was swapped in since the pool started.</param>
 /// <param name="LastReloadError">The last failed reload's error, or null when none failed.</param>
 /// <param name="LastReloadErrorAt">When the last reload failed, or null.</param>
+/// <param name="SourceWatchError">Why the source cannot currently see newer models (<see cref="ModelSource.WatchError"/>), or null.</param>
 public sealed record ModelStatus(
     string ModelName,
     string Source,
@@ -15,7 +16,8 @@ public sealed record ModelStatus(
     DateTimeOffset LoadedAt,
     int Reloads,
     string? LastReloadError,
-    DateTimeOffset? LastReloadErrorAt)
+    DateTimeOffset? LastReloadErrorAt,
+    string? SourceWatchError)
 {
     /// <summary>Whether the last reload attempt failed, so that an older version than the source holds is serving.</summary>
     public bool IsServingStaleVersion => LastReloadErrorAt is { } failedAt && failedAt >= LoadedAt;

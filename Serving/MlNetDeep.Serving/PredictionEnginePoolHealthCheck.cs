@@ -6,8 +6,9 @@ namespace MlNetDeep.Serving;
 
 /// <summary>
 /// Health of a pool's models: Healthy when every model is loaded, Degraded when a model's last reload failed (its previous
-/// version keeps serving), Unhealthy when the pool could not start. Data keys are <c>&lt;model&gt;.version</c>,
-/// <c>.source</c>, <c>.loadedAt</c>, <c>.reloads</c> and <c>.lastReloadError</c> (<c>default</c> for the unnamed model).
+/// version keeps serving) or its source cannot see newer models (a registry that cannot be reached), Unhealthy when the
+/// pool could not start. Data keys are <c>&lt;model&gt;.version</c>, <c>.source</c>, <c>.loadedAt</c>, <c>.reloads</c>,
+/// <c>.lastReloadError</c> and <c>.sourceWatchError</c> (<c>default</c> for the unnamed model).
 /// </summary>
 /// <typeparam name="TData">The input row class.</typeparam>
 /// <typeparam name="TPrediction">The prediction row class.</typeparam>
@@ -28,7 +29,7 @@ public sealed class PredictionEnginePoolHealthCheck<TData, TPrediction>(IService
             return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, $"The models could not be loaded: {e.Message}", e));
         }
         var data = new Dictionary<string, object>();
-        var stale = new List<string>();
+        var problems = new List<string>();
         foreach (var name in pool.ModelNames)
         {
             var status = pool.GetStatus(name);
@@ -40,10 +41,15 @@ public sealed class PredictionEnginePoolHealthCheck<TData, TPrediction>(IService
             if (status.LastReloadError is { } error)
                 data[$"{key}.lastReloadError"] = error;
             if (status.IsServingStaleVersion)
-                stale.Add($"model {key} keeps version {status.Version}: its last reload failed: {status.LastReloadError}");
+                problems.Add($"model {key} keeps version {status.Version}: its last reload failed: {status.LastReloadError}");
+            if (status.SourceWatchError is { } watchError)
+            {
+                data[$"{key}.sourceWatchError"] = watchError;
+                problems.Add($"model {key} keeps version {status.Version} without seeing newer ones: {watchError}");
+            }
         }
-        return Task.FromResult(stale.Count > 0
-            ? HealthCheckResult.Degraded(string.Join("; ", stale), data: data)
+        return Task.FromResult(problems.Count > 0
+            ? HealthCheckResult.Degraded(string.Join("; ", problems), data: data)
             : HealthCheckResult.Healthy($"{pool.ModelNames.Count} model(s) loaded", data));
     }
 }

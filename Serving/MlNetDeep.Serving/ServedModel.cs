@@ -85,7 +85,8 @@ internal sealed partial class ServedModel<TData, TPrediction> : IDisposable
         {
             var generation = Volatile.Read(ref current);
             lock (statusLock)
-                return new ModelStatus(Name, Source.Description, generation.Version, generation.LoadedAt, reloads, lastReloadError, lastReloadErrorAt);
+                return new ModelStatus(Name, Source.Description, generation.Version, generation.LoadedAt, reloads, lastReloadError, lastReloadErrorAt,
+                    Source.WatchError);
         }
     }
 
