@@ -41,24 +41,31 @@ public sealed class AshaScheduler : TrialScheduler
     public double ReductionFactor { get; init; } = 3;
 
     /// <inheritdoc />
-    public override string? ShouldStop(TrialRecord trial, IReadOnlyList<TrialRecord> trials, bool maximize)
+    public override string? ShouldStop(TrialRecord trial, IReadOnlyList<TrialRecord> trials, bool maximize) =>
+        StopAtRung(trial, trials, MinEpochs, ReductionFactor, maximize, "ASHA");
+
+    /// <summary>
+    /// The ASHA rule over <paramref name="peers"/>: at a rung (<paramref name="firstRung"/> × η^k epochs) a trial goes on
+    /// only when its value is in the best 1/η of the values the peers recorded there.
+    /// </summary>
+    internal static string? StopAtRung(TrialRecord trial, IEnumerable<TrialRecord> peers, int firstRung, double reductionFactor, bool maximize, string rule)
     {
         var epoch = trial.Epochs[^1].Epoch;
-        if (!IsRung(epoch))
+        if (!IsRung(epoch, firstRung, reductionFactor))
             return null;
         var value = trial.Epochs[^1].Value;
-        var others = trials.Where(t => t.Number != trial.Number && t.Epochs.Count >= epoch).Select(t => t.Epochs[epoch - 1].Value).ToList();
+        var others = peers.Where(t => t.Number != trial.Number && t.Epochs.Count >= epoch).Select(t => t.Epochs[epoch - 1].Value).ToList();
         if (others.Count == 0)
             return null;
         others.Add(value);
-        var cutoff = Percentile(others, maximize ? 1 - 1 / ReductionFactor : 1 / ReductionFactor);
+        var cutoff = Percentile(others, maximize ? 1 - 1 / reductionFactor : 1 / reductionFactor);
         var keep = maximize ? value >= cutoff : value <= cutoff;
-        return keep ? null : $"ASHA: {value:G4} at rung {epoch} epochs is outside the best 1/{ReductionFactor:G3} (cutoff {cutoff:G4} over {others.Count} trials)";
+        return keep ? null : $"{rule}: {value:G4} at rung {epoch} epochs is outside the best 1/{reductionFactor:G3} (cutoff {cutoff:G4} over {others.Count} trials)";
     }
 
-    private bool IsRung(int epoch)
+    private static bool IsRung(int epoch, int firstRung, double reductionFactor)
     {
-        for (double rung = MinEpochs; rung <= epoch + 1e-9; rung *= ReductionFactor)
+        for (double rung = firstRung; rung <= epoch + 1e-9; rung *= reductionFactor)
         {
             if (Math.Abs(rung - epoch) < 1e-9 || (int)Math.Round(rung) == epoch)
                 return true;
@@ -85,6 +92,50 @@ public sealed class AshaScheduler : TrialScheduler
             throw new ArgumentException($"AshaScheduler.MinEpochs must be at least 1 (got {MinEpochs}).");
         if (!(ReductionFactor > 1))
             throw new ArgumentException($"AshaScheduler.ReductionFactor must be greater than 1 (got {ReductionFactor}).");
+    }
+}
+
+/// <summary>
+/// Asynchronous Hyperband (Li et al. 2020; Ray Tune's AsyncHyperBand): trials are dealt round-robin into
+/// <see cref="Brackets"/> brackets, and bracket s runs ASHA among its own trials with its first rung at
+/// <see cref="MinEpochs"/> × η^s epochs. Bracket 0 stops aggressively after few epochs; later brackets give every trial
+/// more epochs before judging it, which hedges against metrics that rank trials differently early and late.
+/// </summary>
+public sealed class HyperbandScheduler : TrialScheduler
+{
+    /// <summary>The first rung of bracket 0, in epochs. Default 1.</summary>
+    public int MinEpochs { get; init; } = 1;
+
+    /// <summary>η: a rung keeps the best 1/η of its bracket's trials, and each bracket's first rung is η times the previous one's. Default 3.</summary>
+    public double ReductionFactor { get; init; } = 3;
+
+    /// <summary>How many brackets. Default 3.</summary>
+    public int Brackets { get; init; } = 3;
+
+    /// <summary>The bracket trial <paramref name="trialNumber"/> belongs to.</summary>
+    public int BracketOf(int trialNumber) => trialNumber % Brackets;
+
+    /// <inheritdoc />
+    public override string? ShouldStop(TrialRecord trial, IReadOnlyList<TrialRecord> trials, bool maximize)
+    {
+        var bracket = BracketOf(trial.Number);
+        var firstRung = (int)Math.Round(MinEpochs * Math.Pow(ReductionFactor, bracket));
+        return AshaScheduler.StopAtRung(trial, trials.Where(t => BracketOf(t.Number) == bracket), firstRung, ReductionFactor, maximize,
+            $"Hyperband bracket {bracket}");
+    }
+
+    /// <inheritdoc />
+    public override string Describe() => $"Hyperband(min {MinEpochs}, eta {ReductionFactor}, brackets {Brackets})";
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        if (MinEpochs < 1)
+            throw new ArgumentException($"HyperbandScheduler.MinEpochs must be at least 1 (got {MinEpochs}).");
+        if (!(ReductionFactor > 1))
+            throw new ArgumentException($"HyperbandScheduler.ReductionFactor must be greater than 1 (got {ReductionFactor}).");
+        if (Brackets < 1)
+            throw new ArgumentException($"HyperbandScheduler.Brackets must be at least 1 (got {Brackets}).");
     }
 }
 

@@ -53,6 +53,21 @@ public sealed class SamplerSchedulerTests
         Assert.IsNull(new AshaScheduler().ShouldStop(Trial(0, 0.5, 0.1), [Trial(0, 0.5, 0.1)], maximize: true));
 
     [TestMethod]
+    public void HyperbandJudgesATrialOnlyAgainstItsOwnBracketAtThatBracketsRungs()
+    {
+        var hyperband = new HyperbandScheduler { MinEpochs = 1, ReductionFactor = 3, Brackets = 2 };
+        // Bracket 0 (even numbers) judges at epochs 1, 3, 9; bracket 1 (odd numbers) at 3 and 9.
+        var bracket0 = new[] { Trial(0, 0.5, 0.9), Trial(2, 0.5, 0.85), Trial(4, 0.5, 0.8) };
+        var bracket1 = new[] { Trial(1, 0.5, 0.1, 0.1, 0.1), Trial(3, 0.5, 0.2, 0.2, 0.2), Trial(5, 0.5, 0.3, 0.3, 0.3) };
+        TrialRecord[] all = [.. bracket0, .. bracket1];
+        Assert.IsNotNull(hyperband.ShouldStop(Trial(6, 0.5, 0.5), [.. all], maximize: true), "weak in bracket 0 at its first rung");
+        Assert.IsNull(hyperband.ShouldStop(Trial(7, 0.5, 0.5), [.. all], maximize: true), "epoch 1 is no rung of bracket 1");
+        Assert.IsNull(hyperband.ShouldStop(Trial(7, 0.5, 0.5, 0.5, 0.5), [.. all], maximize: true), "best of bracket 1, though below bracket 0");
+        StringAssert.Contains(hyperband.ShouldStop(Trial(9, 0.5, 0.05, 0.05, 0.05), [.. all], maximize: true), "Hyperband bracket 1");
+        Assert.ThrowsExactly<ArgumentException>(() => new HyperbandScheduler { Brackets = 0 }.Validate());
+    }
+
+    [TestMethod]
     public void MedianStoppingStopsATrialBelowTheOthersMedianRunningMean()
     {
         var rule = new MedianStoppingRule { GraceEpochs = 1, MinTrials = 3 };

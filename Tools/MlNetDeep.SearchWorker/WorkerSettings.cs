@@ -66,8 +66,9 @@ internal sealed class WorkerSettings
             {
                 "none" => new NoStopping(),
                 "asha" => new AshaScheduler(),
+                "hyperband" => new HyperbandScheduler(),
                 "median" => new MedianStoppingRule(),
-                var other => throw new ArgumentException($"--scheduler {other}: use none, asha or median."),
+                var other => throw new ArgumentException($"--scheduler {other}: use none, asha, hyperband or median."),
             },
         };
         var ml = new MLContext();
