@@ -121,8 +121,12 @@ public sealed class FileModelSource : ModelSource
             if (settleThread is not null)
             {
                 fileEvent!.Set();
-                settleThread.Join();
-                fileEvent.Dispose();
+                // A change-token callback may dispose the source on the settle thread itself; that thread then just returns.
+                if (Thread.CurrentThread != settleThread)
+                {
+                    settleThread.Join();
+                    fileEvent.Dispose();
+                }
             }
         }
         base.Dispose(disposing);
@@ -136,6 +140,8 @@ public sealed class FileModelSource : ModelSource
 
     private void NoteChange()
     {
+        if (disposed)
+            return;
         Volatile.Write(ref lastEventTimestamp, Stopwatch.GetTimestamp());
         fileEvent!.Set();
     }
