@@ -233,6 +233,56 @@ public abstract class RegistryContractTests
     }
 
     [TestMethod]
+    public async Task ListingAllVersionsGivesEachItsOwnTagsAndAliasesByModelNewestFirst()
+    {
+        var modelPath = TestModels.SaveModelFile(Path.Combine(Backend.Folder, "model.zip"));
+        foreach (var (model, tags) in new[] { ("trees", "a=9"), ("flowers", "b=2,a=1"), ("flowers", ""), ("flowers", "c=3") })
+        {
+            var details = new ModelVersionDetails();
+            foreach (var tag in tags.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                details.Tags[tag.Split('=')[0]] = tag.Split('=')[1];
+            await Registry.RegisterFileAsync(model, modelPath, details);
+        }
+        await Registry.SetAliasAsync("flowers", "staging", 1);
+        await Registry.SetAliasAsync("flowers", "production", 1);
+        await Registry.SetAliasAsync("trees", "production", 1);
+
+        var all = await Registry.SearchAsync(new VersionQuery());
+        var flowers = await Registry.SearchAsync(new VersionQuery { ModelName = "flowers", Limit = 2 });
+
+        CollectionAssert.AreEqual(new[] { "flowers@3 [] c=3", "flowers@2 [] ", "flowers@1 [production,staging] a=1,b=2", "trees@1 [production] a=9" }, all.Select(Describe).ToArray());
+        CollectionAssert.AreEqual(new[] { "flowers@3 [] c=3", "flowers@2 [] " }, flowers.Select(Describe).ToArray());
+        Assert.IsTrue(all.All(v => v.Metrics.Count == 0));
+
+        static string Describe(ModelVersionSummary v) => $"{v.Reference} [{string.Join(",", v.Aliases)}] {string.Join(",", v.Tags.Select(t => $"{t.Key}={t.Value}"))}";
+    }
+
+    [TestMethod]
+    public async Task ALimitedSearchByAMetricReturnsTheTopVersionsWithAllTheirTagsAndTheMetricsAskedFor()
+    {
+        var modelPath = TestModels.SaveModelFile(Path.Combine(Backend.Folder, "model.zip"));
+        foreach (var (accuracy, loss) in new[] { (0.80, 0.5), (0.95, 0.2), (0.90, 0.3), (0.85, 0.4) })
+        {
+            var details = new ModelVersionDetails();
+            details.Metrics.Add("accuracy", accuracy).Add("log_loss", loss).Add("epochs", 10);
+            details.Tags["architecture"] = "cnn";
+            details.Tags["fold"] = accuracy.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Registry.RegisterFileAsync("fashion", modelPath, details);
+        }
+        var query = new VersionQuery { ModelName = "fashion", OrderByMetric = "accuracy", Limit = 2 };
+        query.IncludeMetrics.Add("log_loss");
+        query.Tags["architecture"] = "cnn";
+
+        var top = await Registry.SearchAsync(query);
+
+        CollectionAssert.AreEqual(new[] { 2, 3 }, top.Select(v => v.Version).ToArray());
+        CollectionAssert.AreEqual(new[] { "architecture", "fold" }, top[0].Tags.Keys.ToArray());
+        Assert.AreEqual("0.9", top[1].Tags["fold"]);
+        CollectionAssert.AreEqual(new[] { "accuracy", "log_loss" }, top[1].Metrics.Keys.ToArray());
+        Assert.AreEqual((0.90, 0.3), (top[1].Metrics["accuracy"], top[1].Metrics["log_loss"]));
+    }
+
+    [TestMethod]
     public async Task ComparingVersionsShowsEveryMetricAndTheHyperparametersThatDiffer()
     {
         var modelPath = TestModels.SaveModelFile(Path.Combine(Backend.Folder, "model.zip"));

@@ -56,16 +56,17 @@ internal sealed partial class MetadataStore
             if (rows.Count == 0)
                 throw await VersionNotFoundAsync(connection, null, modelName, number, cancellationToken).ConfigureAwait(false);
             var row = rows[0];
-            var details = await DetailsAsync(connection, "version_id = @id", [("@id", row.Id)], allMetrics: true, [], cancellationToken).ConfigureAwait(false);
+            var aliases = await AliasesAsync(connection, "version_id = @id", [("@id", row.Id)], cancellationToken).ConfigureAwait(false);
+            var metrics = await MetricsAsync(connection, "version_id = @id", [("@id", row.Id)], null, cancellationToken).ConfigureAwait(false);
             var artifacts = await Sql.QueryAsync(connection, null, "SELECT name, sha256, size FROM version_artifacts WHERE version_id = @id ORDER BY name",
                 r => new ArtifactReference(r.GetString(0), r.GetString(1), r.Int64(2)), cancellationToken, ("@id", row.Id)).ConfigureAwait(false);
             return new ModelVersion
             {
                 ModelName = modelName, Version = number, Status = row.Status, Description = row.Description, RegisteredBy = row.RegisteredBy,
                 RegisteredAt = row.RegisteredAt,
-                Aliases = details.Aliases.GetValueOrDefault(row.Id) ?? [],
-                Tags = details.Tags.GetValueOrDefault(row.Id) ?? new Dictionary<string, string>(),
-                Metrics = details.Metrics.GetValueOrDefault(row.Id) ?? new SortedDictionary<string, double>(),
+                Aliases = aliases.GetValueOrDefault(row.Id) ?? [],
+                Tags = await TagsAsync(connection, row.Id, cancellationToken).ConfigureAwait(false),
+                Metrics = metrics.GetValueOrDefault(row.Id) ?? new SortedDictionary<string, double>(),
                 Hyperparameters = ParseObject(row.Hyperparameters),
                 Pipeline = Deserialize<PipelineDescription>(row.Pipeline),
                 TrainingData = Deserialize<DataFingerprint>(row.TrainingData),
@@ -79,6 +80,10 @@ internal sealed partial class MetadataStore
             };
         }, cancellationToken);
 
+    /// <summary>
+    /// The versions <paramref name="query"/> selects with their tags in one query, then their models' aliases and the
+    /// metrics asked for: listing all versions sends no list of ids back to the database.
+    /// </summary>
     public Task<IReadOnlyList<ModelVersionSummary>> SearchAsync(VersionQuery query, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ModelVersionSummary>>(async connection =>
         {
@@ -88,56 +93,93 @@ internal sealed partial class MetadataStore
                 statuses.Add(Status(VersionStatus.Archived));
             if (query.IncludeDeleted)
                 statuses.Add(Status(VersionStatus.Deleted));
-            var from = new StringBuilder("FROM versions v JOIN models m ON m.id = v.model_id ");
+            var selected = new StringBuilder("SELECT v.id, v.model_id, m.name, v.version, v.status, v.description, v.registered_by, v.registered_at");
+            if (query.OrderByMetric is not null)
+                selected.Append(", om.value AS order_value");
+            selected.Append(" FROM versions v JOIN models m ON m.id = v.model_id ");
             if (query.OrderByMetric is not null)
             {
-                from.Append("JOIN version_metrics om ON om.version_id = v.id AND om.name = @order ");
+                selected.Append("JOIN version_metrics om ON om.version_id = v.id AND om.name = @order ");
                 parameters.Add(("@order", query.OrderByMetric));
             }
-            from.Append("WHERE v.status IN (").Append(string.Join(", ", statuses.Select((s, i) => $"@s{i}"))).Append(')');
+            selected.Append("WHERE v.status IN (").Append(string.Join(", ", statuses.Select((s, i) => $"@s{i}"))).Append(')');
             parameters.AddRange(statuses.Select((s, i) => ($"@s{i}", (object?)s)));
             if (query.ModelName is not null)
             {
-                from.Append(" AND m.name = @model");
+                selected.Append(" AND m.name = @model");
                 parameters.Add(("@model", query.ModelName));
             }
             var tag = 0;
             foreach (var (key, value) in query.Tags)
             {
-                from.Append($" AND v.id IN (SELECT t.version_id FROM version_tags t WHERE t.key = @tk{tag}");
+                selected.Append($" AND v.id IN (SELECT t.version_id FROM version_tags t WHERE t.key = @tk{tag}");
                 parameters.Add(($"@tk{tag}", key));
                 if (value is not null)
                 {
-                    from.Append($" AND t.value = @tv{tag}");
+                    selected.Append($" AND t.value = @tv{tag}");
                     parameters.Add(($"@tv{tag}", value));
                 }
-                from.Append(')');
+                selected.Append(')');
                 tag++;
             }
-            from.Append(query.OrderByMetric is null ? " ORDER BY m.name, v.version DESC" : $" ORDER BY om.value {(query.HighestFirst ? "DESC" : "ASC")}, m.name, v.version DESC");
+            var direction = query.HighestFirst ? "DESC" : "ASC";
             if (query.Limit is { } limit)
             {
-                from.Append(" LIMIT @limit");
+                // Only a limit orders the versions before their tags join them; without one the database flattens the subquery.
+                selected.Append(query.OrderByMetric is null ? " ORDER BY m.name, v.version DESC" : $" ORDER BY om.value {direction}, m.name, v.version DESC").Append(" LIMIT @limit");
                 parameters.Add(("@limit", limit));
             }
 
-            var rows = await Sql.QueryAsync(connection, null,
-                "SELECT v.id, m.name, v.version, v.status, v.description, v.registered_by, v.registered_at " + from,
-                r => (Id: r.Int64(0), Model: r.GetString(1), Version: r.Int32(2), Status: ParseStatus(r.GetString(3)), Description: r.NullableString(4),
-                    By: r.GetString(5), At: ReadTime(r, 6)),
-                cancellationToken, parameters.ToArray()).ConfigureAwait(false);
+            // A row per tag; (model, version) is unique, so this order keeps each version's rows together.
+            var sql = "SELECT s.id, s.model_id, s.name, s.version, s.status, s.description, s.registered_by, s.registered_at, tg.key, tg.value " +
+                $"FROM ({selected}) s LEFT JOIN version_tags tg ON tg.version_id = s.id " +
+                (query.OrderByMetric is null ? "ORDER BY s.name, s.version DESC" : $"ORDER BY s.order_value {direction}, s.name, s.version DESC");
+            var rows = new List<SearchRow>();
+            var modelNames = new Dictionary<long, string>();
+            await using (var command = Sql.Command(connection, null, sql, parameters.ToArray()))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                SearchRow? row = null;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var id = reader.GetInt64(0);
+                    if (row?.Id != id)
+                    {
+                        var modelId = reader.GetInt64(1);
+                        if (!modelNames.TryGetValue(modelId, out var modelName))
+                            modelNames[modelId] = modelName = reader.GetString(2);
+                        row = new SearchRow(id, modelName, reader.GetInt32(3), ParseStatus(reader.GetString(4)), reader.NullableString(5), reader.GetString(6), ReadTime(reader, 7));
+                        rows.Add(row);
+                    }
+                    if (!reader.IsDBNull(8))
+                        (row.Tags ??= new SortedDictionary<string, string>(StringComparer.Ordinal))[reader.GetString(8)] = reader.GetString(9);
+                }
+            }
             if (rows.Count == 0)
                 return [];
-            var metrics = query.IncludeMetrics.Concat(query.OrderByMetric is null ? [] : [query.OrderByMetric]).Distinct().ToList();
-            var (idFilter, ids) = database.AnyOf("version_id", "@ids", rows.Select(r => r.Id).ToArray());
-            var details = await DetailsAsync(connection, idFilter, [("@ids", ids)], allMetrics: false, metrics, cancellationToken).ConfigureAwait(false);
-            return rows.Select(r => new ModelVersionSummary
+
+            var (modelFilter, modelIds) = database.AnyOf("model_id", "@models", modelNames.Keys.ToArray());
+            var aliases = await AliasesAsync(connection, modelFilter, [("@models", modelIds)], cancellationToken).ConfigureAwait(false);
+            var metricNames = query.IncludeMetrics.Concat(query.OrderByMetric is null ? [] : [query.OrderByMetric]).Distinct().ToList();
+            var metrics = new Dictionary<long, IReadOnlyDictionary<string, double>>();
+            if (metricNames.Count > 0)
             {
-                ModelName = r.Model, Version = r.Version, Status = r.Status, Description = r.Description, RegisteredBy = r.By, RegisteredAt = r.At,
-                Aliases = details.Aliases.GetValueOrDefault(r.Id) ?? [],
-                Tags = details.Tags.GetValueOrDefault(r.Id) ?? new Dictionary<string, string>(),
-                Metrics = details.Metrics.GetValueOrDefault(r.Id) ?? new SortedDictionary<string, double>(),
-            }).ToArray();
+                var (idFilter, ids) = database.AnyOf("version_id", "@ids", rows.Select(r => r.Id).ToArray());
+                metrics = await MetricsAsync(connection, idFilter, [("@ids", ids)], metricNames, cancellationToken).ConfigureAwait(false);
+            }
+            var summaries = new ModelVersionSummary[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var r = rows[i];
+                summaries[i] = new ModelVersionSummary
+                {
+                    ModelName = r.ModelName, Version = r.Version, Status = r.Status, Description = r.Description, RegisteredBy = r.RegisteredBy, RegisteredAt = r.RegisteredAt,
+                    Aliases = aliases.GetValueOrDefault(r.Id) ?? [],
+                    Tags = (IReadOnlyDictionary<string, string>?)r.Tags ?? new Dictionary<string, string>(),
+                    Metrics = metrics.GetValueOrDefault(r.Id) ?? new SortedDictionary<string, double>(),
+                };
+            }
+            return summaries;
         }, cancellationToken);
 
     /// <summary>All models, or the one named <paramref name="modelName"/>.</summary>
@@ -163,46 +205,56 @@ internal sealed partial class MetadataStore
                 }, cancellationToken, parameters).ConfigureAwait(false);
         }, cancellationToken);
 
-    private sealed record VersionDetails(
-        Dictionary<long, IReadOnlyList<string>> Aliases,
-        Dictionary<long, IReadOnlyDictionary<string, string>> Tags,
-        Dictionary<long, IReadOnlyDictionary<string, double>> Metrics);
+    /// <summary>A version of a search result while its tag rows are read.</summary>
+    private sealed record SearchRow(long Id, string ModelName, int Version, VersionStatus Status, string? Description, string RegisteredBy, DateTimeOffset RegisteredAt)
+    {
+        public SortedDictionary<string, string>? Tags { get; set; }
+    }
 
-    /// <summary>Aliases, tags and metrics of the versions whose <c>version_id</c> satisfies <paramref name="idFilter"/>, in one query each.</summary>
-    private static async Task<VersionDetails> DetailsAsync(DbConnection connection, string idFilter, IReadOnlyList<(string, object?)> parameters,
-        bool allMetrics, IReadOnlyList<string> metricNames, CancellationToken cancellationToken)
+    /// <summary>The aliases (sorted) of each version among the aliases whose row satisfies <paramref name="filter"/>.</summary>
+    private static async Task<Dictionary<long, IReadOnlyList<string>>> AliasesAsync(DbConnection connection, string filter, (string, object?)[] parameters,
+        CancellationToken cancellationToken)
     {
         var aliases = new Dictionary<long, IReadOnlyList<string>>();
-        foreach (var (id, alias) in await Sql.QueryAsync(connection, null, $"SELECT version_id, alias FROM aliases WHERE {idFilter} ORDER BY alias",
-            r => (r.Int64(0), r.GetString(1)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
+        foreach (var (id, alias) in await Sql.QueryAsync(connection, null, $"SELECT version_id, alias FROM aliases WHERE {filter} ORDER BY alias",
+            r => (r.Int64(0), r.GetString(1)), cancellationToken, parameters).ConfigureAwait(false))
         {
             if (!aliases.TryGetValue(id, out var list))
                 aliases[id] = list = new List<string>();
             ((List<string>)list).Add(alias);
         }
-        var tags = new Dictionary<long, IReadOnlyDictionary<string, string>>();
-        foreach (var (id, key, value) in await Sql.QueryAsync(connection, null, $"SELECT version_id, key, value FROM version_tags WHERE {idFilter}",
-            r => (r.Int64(0), r.GetString(1), r.GetString(2)), cancellationToken, parameters.ToArray()).ConfigureAwait(false))
-        {
-            if (!tags.TryGetValue(id, out var map))
-                tags[id] = map = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            ((SortedDictionary<string, string>)map)[key] = value;
-        }
+        return aliases;
+    }
+
+    /// <summary>The tags of the version with id <paramref name="versionId"/>.</summary>
+    private static async Task<SortedDictionary<string, string>> TagsAsync(DbConnection connection, long versionId, CancellationToken cancellationToken)
+    {
+        var tags = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in await Sql.QueryAsync(connection, null, "SELECT key, value FROM version_tags WHERE version_id = @id",
+            r => (r.GetString(0), r.GetString(1)), cancellationToken, ("@id", versionId)).ConfigureAwait(false))
+            tags[key] = value;
+        return tags;
+    }
+
+    /// <summary>
+    /// The metrics of the versions whose <c>version_id</c> satisfies <paramref name="idFilter"/>: those named
+    /// <paramref name="metricNames"/>, or all when it is null.
+    /// </summary>
+    private static async Task<Dictionary<long, IReadOnlyDictionary<string, double>>> MetricsAsync(DbConnection connection, string idFilter,
+        IReadOnlyList<(string, object?)> parameters, IReadOnlyList<string>? metricNames, CancellationToken cancellationToken)
+    {
+        var metricParameters = parameters.ToList();
+        var nameFilter = metricNames is null ? "" : $" AND name IN ({string.Join(", ", metricNames.Select((_, i) => $"@mn{i}"))})";
+        metricParameters.AddRange(metricNames is null ? [] : metricNames.Select((n, i) => ($"@mn{i}", (object?)n)));
         var metrics = new Dictionary<long, IReadOnlyDictionary<string, double>>();
-        if (allMetrics || metricNames.Count > 0)
+        foreach (var (id, name, value) in await Sql.QueryAsync(connection, null, $"SELECT version_id, name, value FROM version_metrics WHERE {idFilter}{nameFilter}",
+            r => (r.Int64(0), r.GetString(1), r.GetDouble(2)), cancellationToken, metricParameters.ToArray()).ConfigureAwait(false))
         {
-            var metricParameters = parameters.ToList();
-            var nameFilter = allMetrics ? "" : $" AND name IN ({string.Join(", ", metricNames.Select((_, i) => $"@mn{i}"))})";
-            metricParameters.AddRange(allMetrics ? [] : metricNames.Select((n, i) => ($"@mn{i}", (object?)n)));
-            foreach (var (id, name, value) in await Sql.QueryAsync(connection, null, $"SELECT version_id, name, value FROM version_metrics WHERE {idFilter}{nameFilter}",
-                r => (r.Int64(0), r.GetString(1), r.GetDouble(2)), cancellationToken, metricParameters.ToArray()).ConfigureAwait(false))
-            {
-                if (!metrics.TryGetValue(id, out var map))
-                    metrics[id] = map = new SortedDictionary<string, double>(StringComparer.Ordinal);
-                ((SortedDictionary<string, double>)map)[name] = value;
-            }
+            if (!metrics.TryGetValue(id, out var map))
+                metrics[id] = map = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            ((SortedDictionary<string, double>)map)[name] = value;
         }
-        return new VersionDetails(aliases, tags, metrics);
+        return metrics;
     }
 
     private async Task<RegistryNotFoundException> SelectorNotFoundAsync(DbConnection connection, string modelName, VersionSelector selector, CancellationToken cancellationToken)
