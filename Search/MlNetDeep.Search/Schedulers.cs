@@ -86,12 +86,15 @@ public sealed class AshaScheduler : TrialScheduler
     public override string Describe() => $"ASHA(min {MinEpochs}, eta {ReductionFactor})";
 
     /// <inheritdoc />
-    public override void Validate()
+    public override void Validate() => ValidateRungs(nameof(AshaScheduler), MinEpochs, ReductionFactor);
+
+    /// <summary>Checks a first rung and η as ASHA and Hyperband use them, naming <paramref name="scheduler"/> in the error.</summary>
+    internal static void ValidateRungs(string scheduler, int minEpochs, double reductionFactor)
     {
-        if (MinEpochs < 1)
-            throw new ArgumentException($"AshaScheduler.MinEpochs must be at least 1 (got {MinEpochs}).");
-        if (!(ReductionFactor > 1))
-            throw new ArgumentException($"AshaScheduler.ReductionFactor must be greater than 1 (got {ReductionFactor}).");
+        if (minEpochs < 1)
+            throw new ArgumentException($"{scheduler}.MinEpochs must be at least 1 (got {minEpochs}).");
+        if (!(reductionFactor > 1))
+            throw new ArgumentException($"{scheduler}.ReductionFactor must be greater than 1 (got {reductionFactor}).");
     }
 }
 
@@ -130,10 +133,7 @@ public sealed class HyperbandScheduler : TrialScheduler
     /// <inheritdoc />
     public override void Validate()
     {
-        if (MinEpochs < 1)
-            throw new ArgumentException($"HyperbandScheduler.MinEpochs must be at least 1 (got {MinEpochs}).");
-        if (!(ReductionFactor > 1))
-            throw new ArgumentException($"HyperbandScheduler.ReductionFactor must be greater than 1 (got {ReductionFactor}).");
+        AshaScheduler.ValidateRungs(nameof(HyperbandScheduler), MinEpochs, ReductionFactor);
         if (Brackets < 1)
             throw new ArgumentException($"HyperbandScheduler.Brackets must be at least 1 (got {Brackets}).");
     }
